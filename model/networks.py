@@ -1,0 +1,153 @@
+"""The pix2pix networks, as in the appendix of Isola et al. 2017.
+
+UNetGenerator: encoder C64-C128-C256-C512-C512-C512-C512-C512 and a mirrored decoder with
+skip connections. PatchDiscriminator: a conditional PatchGAN that scores overlapping
+patches of the (input, output) pair. Each network is rebuilt from a small config dataclass,
+which is saved beside its weights.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import torch
+import torch.nn as nn
+
+
+@dataclass
+class GeneratorConfig:
+    image_size: int = 256  # the U-Net has log2(image_size) levels: 8 at 256, 7 at 128
+    in_channels: int = 3
+    out_channels: int = 3
+    ngf: int = 64  # width of the first encoder layer
+    norm: str = "batch"  # "batch" or "instance"
+    dropout: float = 0.5
+
+    @property
+    def num_levels(self) -> int:
+        levels = int(math.log2(self.image_size))
+        if 2**levels != self.image_size or levels < 5:
+            raise ValueError(f"image_size must be a power of two >= 32, got {self.image_size}")
+        return levels
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "GeneratorConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    to_dict = asdict
+
+
+@dataclass
+class DiscriminatorConfig:
+    in_channels: int = 6  # input and output images, concatenated
+    ndf: int = 64
+    receptive_field: int = 70  # 1 (PixelGAN), 16, 70 or 286, the paper's ablation
+    norm: str = "batch"
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DiscriminatorConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    to_dict = asdict
+
+
+def norm_layer(kind: str, channels: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    raise ValueError(f"norm must be 'batch' or 'instance', got {kind!r}")
+
+
+def init_weights(net: nn.Module, std: float = 0.02) -> None:
+    """The paper's initialisation: weights from N(0, 0.02), norm scales from N(1, 0.02)."""
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.zeros_(m.bias)
+
+
+class UNetGenerator(nn.Module):
+    def __init__(self, config: GeneratorConfig = GeneratorConfig()):
+        super().__init__()
+        self.config = c = config
+        n = c.num_levels
+        # A conv followed by BatchNorm needs no bias; InstanceNorm here has no affine, so it does.
+        bias = c.norm == "instance"
+        widths = [c.ngf * min(2**i, 8) for i in range(n)]  # 64, 128, 256, 512, 512, ...
+
+        def down(cin, cout, norm=True):
+            layers = [nn.LeakyReLU(0.2), nn.Conv2d(cin, cout, 4, 2, 1, bias=bias)]
+            return nn.Sequential(*layers, norm_layer(c.norm, cout)) if norm else nn.Sequential(*layers)
+
+        def up(cin, cout, dropout):
+            layers = [nn.ReLU(), nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=bias), norm_layer(c.norm, cout)]
+            return nn.Sequential(*layers, nn.Dropout(c.dropout)) if dropout else nn.Sequential(*layers)
+
+        # Encoder: no norm on the first layer, nor on the 1x1 bottleneck.
+        self.down = nn.ModuleList([nn.Conv2d(c.in_channels, widths[0], 4, 2, 1, bias=bias)])
+        self.down.extend(down(widths[i - 1], widths[i], norm=i < n - 1) for i in range(1, n))
+        # Decoder, innermost first; its input is the skip concatenated with the layer below,
+        # except for the innermost. Dropout in the first three decoder blocks (appendix 6.1.1).
+        self.up = nn.ModuleList()
+        for i in range(n - 1, 0, -1):
+            cin = widths[i] if i == n - 1 else 2 * widths[i]
+            self.up.append(up(cin, widths[i - 1], dropout=(n - 1 - i) < 3 and c.dropout > 0))
+        self.out = nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(2 * widths[0], c.out_channels, 4, 2, 1), nn.Tanh())
+        init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for layer in self.down:
+            x = layer(x)
+            skips.append(x)
+        x = skips.pop()
+        for layer in self.up:
+            x = torch.cat([skips.pop(), layer(x)], dim=1)
+        return self.out(x)
+
+
+class PatchDiscriminator(nn.Module):
+    """Conditional PatchGAN: one logit per receptive_field x receptive_field patch."""
+
+    # Number of stride-2 layers for each receptive field of the paper's ablation (section 4.4).
+    STRIDED_LAYERS = {16: 1, 70: 3, 286: 5}
+
+    def __init__(self, config: DiscriminatorConfig = DiscriminatorConfig()):
+        super().__init__()
+        self.config = c = config
+        bias = c.norm == "instance"
+        if c.receptive_field == 1:  # PixelGAN: 1x1 convolutions only
+            layers = [
+                nn.Conv2d(c.in_channels, c.ndf, 1), nn.LeakyReLU(0.2),
+                nn.Conv2d(c.ndf, 2 * c.ndf, 1, bias=bias), norm_layer(c.norm, 2 * c.ndf), nn.LeakyReLU(0.2),
+                nn.Conv2d(2 * c.ndf, 1, 1, bias=bias),
+            ]  # fmt: skip
+        elif c.receptive_field in self.STRIDED_LAYERS:
+            n = self.STRIDED_LAYERS[c.receptive_field]
+            layers = [nn.Conv2d(c.in_channels, c.ndf, 4, 2, 1), nn.LeakyReLU(0.2)]
+            width = c.ndf
+            for i in range(1, n + 1):
+                nxt = c.ndf * min(2**i, 8)
+                stride = 2 if i < n else 1  # the last C-layer keeps the resolution
+                layers += [nn.Conv2d(width, nxt, 4, stride, 1, bias=bias), norm_layer(c.norm, nxt), nn.LeakyReLU(0.2)]
+                width = nxt
+            layers.append(nn.Conv2d(width, 1, 4, 1, 1))
+        else:
+            raise ValueError(f"receptive_field must be 1, 16, 70 or 286, got {c.receptive_field}")
+        self.net = nn.Sequential(*layers)
+        init_weights(self)
+
+    def forward(self, condition: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([condition, image], dim=1))
+
+
+def count_parameters(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())

@@ -1,0 +1,142 @@
+"""Inference: load a trained generator and translate images.
+
+    from model import load_translator
+    shoe = load_translator("weights/edges2shoes")(Image.open("edges.png"))
+
+CLI:  python -m model.translate INPUT OUTPUT --weights DIR   (INPUT may be a folder)
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+from PIL import Image, UnidentifiedImageError
+
+from .images import to_pil, to_rgb, to_tensor
+from .networks import UNetGenerator
+from .weights import load_generator
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def inference_network(generator: UNetGenerator) -> UNetGenerator:
+    """A copy of the generator set up as the paper runs it at test time (section 3.3).
+
+    pix2pix normalises with the statistics of the test batch, not the running averages of
+    training; with one image that is instance normalisation with the BatchNorm's own scale
+    and shift. Each BatchNorm2d becomes exactly that, so an image's output does not depend
+    on what else is in its batch, and dropout is off until a seed asks for it.
+    """
+    generator = copy.deepcopy(generator).eval()
+    for seq in generator.modules():
+        for name, child in seq.named_children():
+            if isinstance(child, nn.BatchNorm2d):
+                norm = nn.InstanceNorm2d(child.num_features, eps=child.eps, affine=True)
+                norm.load_state_dict({"weight": child.weight, "bias": child.bias})
+                setattr(seq, name, norm.to(child.weight.device))
+    return generator
+
+
+class Translator:
+    """Callable: PIL image of any size and mode -> translated PIL image of the same size."""
+
+    def __init__(self, generator: UNetGenerator, meta: dict | None = None, device: str | torch.device | None = None):
+        self.meta = meta or {}
+        self.config = generator.config
+        self.device = torch.device(device) if device else default_device()
+        self.generator = inference_network(generator).to(self.device).to(memory_format=torch.channels_last)
+        self.dropouts = [m for m in self.generator.modules() if isinstance(m, nn.Dropout)]
+
+    @property
+    def size(self) -> int:
+        return self.config.image_size
+
+    def preprocess(self, image: Image.Image) -> torch.Tensor:
+        image = to_rgb(image, self.config.in_channels)
+        return to_tensor(image.resize((self.size, self.size), Image.Resampling.BICUBIC))
+
+    @torch.inference_mode()
+    def translate_tensor(self, batch: torch.Tensor, seed: int | None = None) -> torch.Tensor:
+        """(N, C, size, size) in [-1, 1] -> (N, C_out, size, size). seed switches dropout noise on."""
+        batch = batch.to(self.device).contiguous(memory_format=torch.channels_last)
+        if seed is None:
+            return self.generator(batch).float().cpu()
+        # Section 3.1: dropout at test time is the generator's only source of variation.
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            for m in self.dropouts:
+                m.train()
+            try:
+                return self.generator(batch).float().cpu()
+            finally:
+                for m in self.dropouts:
+                    m.eval()
+
+    def __call__(self, image: Image.Image, seed: int | None = None) -> Image.Image:
+        out = to_pil(self.translate_tensor(self.preprocess(image)[None], seed)[0])
+        return out if out.size == image.size else out.resize(image.size, Image.Resampling.BICUBIC)
+
+
+def load_translator(path_or_repo: str | os.PathLike, device: str | torch.device | None = None,
+                    revision: str | None = None) -> Translator:  # fmt: skip
+    """A Translator from a weights folder or a Hugging Face Hub repo id."""
+    generator, meta = load_generator(path_or_repo, revision)
+    return Translator(generator, meta, device)
+
+
+def open_image(path: str | os.PathLike) -> Image.Image:
+    """Open and fully decode an image, with a clear error for a missing, corrupt or non-image file."""
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return im
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        raise ValueError(f"{path}: not a readable image ({e}). Is the file complete?") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m model.translate", description=__doc__.split("\n")[0])
+    p.add_argument("input", type=Path, help="an image, or a folder of images")
+    p.add_argument("output", type=Path, help="an image path, or a folder when INPUT is a folder")
+    p.add_argument("--weights", required=True, help="weights folder or Hub repo id")
+    p.add_argument("--seed", type=int, default=None, help="turn dropout noise on, with this seed")
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    args = p.parse_args(argv)
+
+    from tqdm import tqdm
+
+    translator = load_translator(args.weights, device=args.device)
+    if args.input.is_dir():
+        pairs = [(f, args.output / (f.stem + ".png")) for f in sorted(args.input.iterdir())
+                 if f.suffix.lower() in IMAGE_SUFFIXES]  # fmt: skip
+        args.output.mkdir(parents=True, exist_ok=True)
+    elif args.input.exists():
+        pairs = [(args.input, args.output)]
+    else:
+        p.error(f"{args.input} does not exist")
+    failed = 0
+    for src, dst in tqdm(pairs, desc="translating", unit="img", disable=len(pairs) < 2):
+        try:
+            translator(open_image(src), seed=args.seed).save(dst)
+        except ValueError as e:
+            failed += 1
+            print(f"skipped {e}", file=sys.stderr)
+    print(f"wrote {len(pairs) - failed} image(s) to {args.output}" + (f", {failed} failed" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Saving and loading a generator as a folder: model.safetensors + config.json.
+
+Only safetensors are ever read; nothing is unpickled. A Hub repo id ("user/name") is
+downloaded with huggingface_hub and cached; with HF_HUB_OFFLINE=1 the cache is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .networks import GeneratorConfig, UNetGenerator
+
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "config.json"
+
+
+class WeightsError(RuntimeError):
+    """A weights folder or file that is missing, incomplete or does not fit its config."""
+
+
+def atomic_write(path: str | os.PathLike, write) -> None:
+    """Call write(tmp_path), then rename into place, so a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_generator(
+    folder: str | os.PathLike,
+    generator: UNetGenerator,
+    meta: dict | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Path:
+    """Write model.safetensors and config.json. meta (e.g. direction, dataset) goes into config.json."""
+    folder = Path(folder)
+    state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
+             for k, v in generator.state_dict().items()}  # fmt: skip
+    atomic_write(folder / WEIGHTS_NAME, lambda p: save_file(state, p, metadata={"format": "pt"}))
+    config = {"generator": generator.config.to_dict(), **(meta or {})}
+    atomic_write(folder / CONFIG_NAME, lambda p: Path(p).write_text(json.dumps(config, indent=2) + "\n"))
+    return folder
+
+
+def read_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path} does not exist.")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise WeightsError(
+            f"{path} is not a complete safetensors file ({e}). It may have been cut off while "
+            "being written or downloaded: delete it and save, download or resume again."
+        ) from e
+
+
+def resolve_folder(path_or_repo: str | os.PathLike, revision: str | None = None) -> Path:
+    """A local folder as it is; otherwise a Hub repo id, downloaded (or taken from the cache)."""
+    path = Path(path_or_repo).expanduser()
+    if path.is_dir():
+        return path
+    name = str(path_or_repo)
+    if path.exists() or name.startswith((".", "/", "~")) or name.count("/") != 1:
+        raise WeightsError(f"{name} is neither a weights folder nor a Hub repo id like 'user/name'.")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(name, revision=revision, allow_patterns=["*.json", "*.safetensors", "*.md"]))
+    except LocalEntryNotFoundError as e:
+        raise WeightsError(
+            f"Could not download {name} and it is not in the local Hugging Face cache ({e}). "
+            "Check the network, or pass a local weights folder."
+        ) from e
+    except HfHubHTTPError as e:
+        raise WeightsError(f"The Hub refused {name}: {e}") from e
+
+
+def load_config(folder: str | os.PathLike) -> dict:
+    path = Path(folder) / CONFIG_NAME
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as e:
+        raise WeightsError(f"{path} is missing: a weights folder needs {CONFIG_NAME} beside {WEIGHTS_NAME}.") from e
+    except json.JSONDecodeError as e:
+        raise WeightsError(f"{path} is not valid JSON ({e}).") from e
+
+
+def load_generator(path_or_repo: str | os.PathLike, revision: str | None = None) -> tuple[UNetGenerator, dict]:
+    """Rebuild the generator from its config and load its weights (as float32), in eval mode."""
+    folder = resolve_folder(path_or_repo, revision)
+    config = load_config(folder)
+    generator = UNetGenerator(GeneratorConfig.from_dict(config.get("generator", {})))
+    state = {k: v.float() if v.is_floating_point() else v for k, v in read_safetensors(folder / WEIGHTS_NAME).items()}
+    try:
+        generator.load_state_dict(state)
+    except RuntimeError as e:
+        raise WeightsError(f"The weights in {folder} do not fit the network its config.json describes: {e}") from e
+    return generator.eval(), config

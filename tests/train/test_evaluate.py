@@ -1,0 +1,37 @@
+import json
+
+import torch
+from PIL import Image
+
+from model import GeneratorConfig, UNetGenerator, save_generator
+from tests.conftest import write_ab_folder
+from train.evaluate import main
+
+
+def test_evaluate_prints_one_json_line_and_writes_a_grid(tmp_path, capsys):
+    data = write_ab_folder(tmp_path / "val", 5, size=48)
+    torch.manual_seed(0)
+    weights = save_generator(tmp_path / "w", UNetGenerator(GeneratorConfig(32, ngf=8)), {"direction": "AtoB"})
+    assert main(["--weights", str(weights), "--data", str(data), "--grid", str(tmp_path / "grid.png")]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["count"] == 5 and result["direction"] == "AtoB"
+    assert 0 < result["l1"] < 1 and 0 < result["psnr"] < 40 and -1 < result["ssim"] < 1
+    assert Image.open(tmp_path / "grid.png").size[0] > 3 * 48
+
+
+def test_baselines(tmp_path, capsys):
+    train = write_ab_folder(tmp_path / "train", 6, size=32)
+    val = write_ab_folder(tmp_path / "val", 4, size=32, start=50)
+    scores = {}
+    for baseline in ("white", "mean"):
+        assert main(["--baseline", baseline, "--train-data", str(train), "--data", str(val),
+                     "--grid", str(tmp_path / f"{baseline}.png")]) == 0  # fmt: skip
+        scores[baseline] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert scores["white"]["weights"] == "baseline:white" and scores["white"]["l1"] > 0
+    assert scores["mean"]["l1"] != scores["white"]["l1"]
+
+
+def test_missing_weights_is_a_clear_error(tmp_path, capsys):
+    data = write_ab_folder(tmp_path / "val", 2)
+    assert main(["--weights", str(tmp_path / "none"), "--data", str(data)]) == 2
+    assert "neither a weights folder nor a Hub repo id" in capsys.readouterr().err

@@ -1,0 +1,141 @@
+import csv
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from tests.conftest import write_ab_folder
+from train.train import TrainConfig, main, train
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tiny_config(data: Path, out: Path, **kw) -> TrainConfig:
+    base = TrainConfig(data=str(data), out=str(out), size=32, ngf=8, ndf=8, batch_size=2, workers=0,
+                       epochs=2, epochs_decay=2, checkpoint_every=3, sample_every=4, val_count=4)  # fmt: skip
+    return replace(base, **kw)
+
+
+def l1_column(run: Path) -> list[float]:
+    with open(run / "losses.csv", newline="") as f:
+        return [float(r["loss_G_l1"]) for r in csv.DictReader(f)]
+
+
+def test_overfits_four_pairs(tmp_path):
+    data = write_ab_folder(tmp_path / "four", 4)
+    cfg = tiny_config(data, tmp_path / "run", batch_size=4, ngf=16, epochs=60, epochs_decay=20,
+                      lr=1e-3, checkpoint_every=1000, sample_every=1000)  # fmt: skip
+    torch.manual_seed(0)
+    train(cfg)
+    l1 = l1_column(tmp_path / "run")
+    start, end = sum(l1[:3]) / 3, sum(l1[-5:]) / 5
+    print(f"overfit L1: start {start:.3f} -> end {end:.3f}")
+    assert end < 0.3 * start
+
+
+def test_run_writes_its_artefacts(tmp_path):
+    data = write_ab_folder(tmp_path / "d" / "train", 8)
+    write_ab_folder(tmp_path / "d" / "val", 4, start=100)
+    result = train(tiny_config(tmp_path / "d", tmp_path / "run"))
+    run = tmp_path / "run"
+    for name in ("checkpoint.safetensors", "losses.csv", "loss_curve.png", "metrics.jsonl", "train_config.json",
+                 "samples/latest.png", "generator/model.safetensors", "generator/config.json",
+                 "generator/README.md", "generator/samples.png", "generator/loss_curve.png"):  # fmt: skip
+        assert (run / name).is_file(), name
+    assert Image.open(run / "loss_curve.png").size[0] > 500
+    assert result["step"] == 16 and result["count"] == 4
+    epochs = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [e["epoch"] for e in epochs] == [0, 1, 2, 3] and all("ssim" in e for e in epochs)
+    assert data.is_dir()
+
+
+def test_learning_rate_is_constant_then_decays_linearly_to_zero(tmp_path):
+    data = write_ab_folder(tmp_path / "d", 8)
+    train(tiny_config(data, tmp_path / "run"))
+    with open(tmp_path / "run" / "losses.csv", newline="") as f:
+        lrs = [float(r["lr"]) for r in csv.DictReader(f)]
+    assert lrs[:8] == [2e-4] * 8  # 2 epochs of 4 steps
+    assert lrs[8:] == pytest.approx([2e-4 * (1 - k / 8) for k in range(8)], rel=1e-2)
+
+
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
+    data = write_ab_folder(tmp_path / "d", 8)
+    train(tiny_config(data, tmp_path / "straight", augment="drawing"))
+    # Stop mid-epoch (step 6 of 16: epoch 1, batch 2), then resume from the checkpoint.
+    train(tiny_config(data, tmp_path / "resumed", augment="drawing", max_steps=6))
+    assert main(["--resume", "--out", str(tmp_path / "resumed"), "--max-steps", "0"]) == 0
+    a = load_file(tmp_path / "straight" / "checkpoint.safetensors")
+    b = load_file(tmp_path / "resumed" / "checkpoint.safetensors")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    assert l1_column(tmp_path / "straight") == l1_column(tmp_path / "resumed")
+
+
+def test_resume_refuses_a_half_written_checkpoint(tmp_path, capsys):
+    data = write_ab_folder(tmp_path / "d", 8)
+    train(tiny_config(data, tmp_path / "run", max_steps=3))
+    ckpt = tmp_path / "run" / "checkpoint.safetensors"
+    ckpt.write_bytes(ckpt.read_bytes()[:1000])
+    with pytest.raises(SystemExit):
+        main(["--resume", "--out", str(tmp_path / "run")])
+    assert "not a complete safetensors file" in capsys.readouterr().err
+
+
+def test_checkpoints_are_written_atomically(tmp_path, monkeypatch):
+    """A crash while writing leaves the previous checkpoint whole and no stray file."""
+    import train.checkpoint as checkpoint
+
+    data = write_ab_folder(tmp_path / "d", 8)
+    train(tiny_config(data, tmp_path / "run", max_steps=3))
+    ckpt = tmp_path / "run" / "checkpoint.safetensors"
+    before = ckpt.read_bytes()
+
+    def crash(tensors, path, metadata=None):
+        Path(path).write_bytes(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "save_file", crash)
+    with pytest.raises(KeyboardInterrupt):
+        main(["--resume", "--out", str(tmp_path / "run"), "--max-steps", "6"])
+    assert ckpt.read_bytes() == before
+    assert [p.name for p in ckpt.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_bad_data_gives_a_clear_error_not_a_traceback(tmp_path, capsys):
+    data = write_ab_folder(tmp_path / "d", 4)
+    (data / "5.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    assert main(["--data", str(data), "--out", str(tmp_path / "run"), "--size", "32"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "5.png" in err and "--skip-bad-files" in err
+
+
+def test_truncated_file_in_a_worker_gives_a_clear_error(tmp_path, capsys):
+    data = write_ab_folder(tmp_path / "d", 4, suffix=".jpg")
+    path = data / "2.jpg"
+    path.write_bytes(path.read_bytes()[: int(path.stat().st_size * 0.7)])
+    code = main(["--data", str(data), "--out", str(tmp_path / "run"), "--size", "32", "--ngf", "8", "--ndf", "8",
+                 "--batch-size", "4", "--workers", "1", "--epochs", "1", "--epochs-decay", "0"])  # fmt: skip
+    assert code == 2
+    assert "2.jpg" in capsys.readouterr().err
+
+
+def test_distributed_ranks_hold_identical_weights_after_every_step(tmp_path):
+    data = write_ab_folder(tmp_path / "d", 8)
+    report = tmp_path / "ranks"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           str(ROOT / "tests" / "train" / "ddp_worker.py"), str(data), str(tmp_path / "run"), str(report)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = [json.loads(line) for line in report.read_text().splitlines()]
+    assert [r["step"] for r in lines] == [1, 2, 3, 4]
+    assert all(r["identical"] and r["world"] == 2 for r in lines)
+    assert all(r["changed"] for r in lines)  # the weights did move

@@ -1,0 +1,77 @@
+"""The full training state in one safetensors file, written atomically.
+
+Tensors: both networks, both Adam states and the torch RNG. Metadata (strings): the
+training config, both network configs, the step and the optimizers' param groups.
+Nothing is pickled, so a checkpoint can be loaded from anywhere without risk.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from model.weights import WeightsError, atomic_write, read_safetensors
+
+CHECKPOINT_NAME = "checkpoint.safetensors"
+
+
+def _flatten_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict, meta: dict) -> None:
+    state = opt.state_dict()
+    for idx, entries in state["state"].items():
+        for key, value in entries.items():
+            tensors[f"{prefix}.state.{idx}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    meta[f"{prefix}.param_groups"] = json.dumps(state["param_groups"])
+
+
+def _unflatten_optimizer(prefix: str, tensors: dict, meta: dict) -> dict:
+    state: dict[int, dict] = {}
+    for name, value in tensors.items():
+        if name.startswith(prefix + ".state."):
+            idx, key = name[len(prefix) + 7 :].split(".", 1)
+            state.setdefault(int(idx), {})[key] = value
+    return {"state": state, "param_groups": json.loads(meta[f"{prefix}.param_groups"])}
+
+
+def save_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, step: int, train_config: dict) -> None:
+    tensors = {f"G.{k}": v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
+    tensors.update({f"D.{k}": v.detach().cpu().contiguous() for k, v in discriminator.state_dict().items()})
+    tensors["rng.torch"] = torch.get_rng_state()
+    if torch.cuda.is_available():
+        tensors["rng.cuda"] = torch.cuda.get_rng_state()
+    meta = {
+        "step": str(step),
+        "train_config": json.dumps(train_config),
+        "generator_config": json.dumps(generator.config.to_dict()),
+        "discriminator_config": json.dumps(discriminator.config.to_dict()),
+    }
+    _flatten_optimizer("optG", opt_g, tensors, meta)
+    _flatten_optimizer("optD", opt_d, tensors, meta)
+    atomic_write(path, lambda p: save_file(tensors, p, metadata=meta))
+
+
+def read_checkpoint(path: Path) -> tuple[dict, dict]:
+    """(tensors, metadata) of a checkpoint, with a clear error if it is cut off or not one."""
+    from safetensors import safe_open
+
+    tensors = read_safetensors(path)
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata() or {}
+    if "step" not in meta or "train_config" not in meta:
+        raise WeightsError(f"{path} is a safetensors file but not a training checkpoint (no step or config in it).")
+    return tensors, meta
+
+
+def load_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d) -> int:
+    """Restore everything save_checkpoint wrote; returns the step to continue from."""
+    tensors, meta = read_checkpoint(path)
+    for prefix, net in (("G.", generator), ("D.", discriminator)):
+        net.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
+    opt_g.load_state_dict(_unflatten_optimizer("optG", tensors, meta))
+    opt_d.load_state_dict(_unflatten_optimizer("optD", tensors, meta))
+    torch.set_rng_state(tensors["rng.torch"])
+    if "rng.cuda" in tensors and torch.cuda.is_available():
+        torch.cuda.set_rng_state(tensors["rng.cuda"])
+    return int(meta["step"])

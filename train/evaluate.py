@@ -1,0 +1,98 @@
+"""Score a generator on paired data: L1, PSNR and SSIM over [0, 1] images, as one JSON line.
+
+    python -m train.evaluate --weights weights/edges2shoes --data ../shared/data/edges2shoes/val
+    python -m train.evaluate --baseline mean --train-data ../shared/data/facades/train --data ../shared/data/facades/val --direction BtoA
+
+Outputs are scored at the size of the targets (256 for the pix2pix datasets), whatever size
+the generator runs at, so that models trained at different sizes compare fairly. A grid of
+input | output | target rows is written as a PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from model import WeightsError, load_translator
+from model.images import to_tensor
+
+from .data import DatasetError, PairedImageFolder
+from .metrics import ImageMetrics, to_unit
+from .plots import save_sample_grid
+
+
+def mean_image(folder: Path, direction: str) -> Image.Image:
+    """The per-pixel mean of the target images of a folder (the 'mean training image' baseline)."""
+    data = PairedImageFolder(folder, direction, train=False)
+    total = None
+    for i in tqdm(range(len(data)), desc="mean image", unit="img"):
+        target = np.asarray(data.load_pair(i)[1], dtype=np.float64)
+        total = target if total is None else total + target
+    return Image.fromarray(np.round(total / len(data)).astype(np.uint8))
+
+
+def evaluate(predict, data: PairedImageFolder, limit: int | None = None, grid_rows: int = 8):
+    """predict(PIL input) -> PIL output. Returns (metrics dict, grid tensors)."""
+    meter = ImageMetrics()
+    grid = ([], [], [])
+    n = len(data) if not limit else min(limit, len(data))
+    for i in tqdm(range(n), desc="evaluating", unit="img"):
+        x, y = data.load_pair(i)
+        out = predict(x)
+        if out.size != y.size:
+            out = out.resize(y.size, Image.Resampling.BICUBIC)
+        tx, ty, to = (to_tensor(im.convert("RGB")) for im in (x.resize(y.size), y, out))
+        meter.update(to_unit(to)[None], to_unit(ty)[None])
+        if i < grid_rows:
+            for keep, t in zip(grid, (tx, to, ty)):
+                keep.append(t)
+    return meter.compute(), [torch.stack(g) for g in grid]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n")[0])
+    p.add_argument("--weights", help="weights folder or Hub repo id")
+    p.add_argument("--data", required=True, type=Path, help="folder of pairs (e.g. .../val)")
+    p.add_argument("--direction", choices=["AtoB", "BtoA"], help="default: the one the weights were trained for")
+    p.add_argument("--baseline", choices=["white", "mean"], help="score a trivial output instead of a model")
+    p.add_argument("--train-data", type=Path, help="training folder, for --baseline mean")
+    p.add_argument("--limit", type=int, default=None, help="score only the first N pairs")
+    p.add_argument("--grid", type=Path, default=Path("eval_grid.png"), help="where to write the grid PNG")
+    p.add_argument("--device", default=None)
+    args = p.parse_args(argv)
+    if bool(args.weights) == bool(args.baseline):
+        p.error("give either --weights or --baseline")
+    try:
+        if args.weights:
+            translator = load_translator(args.weights, device=args.device)
+            direction = args.direction or translator.meta.get("direction", "AtoB")
+            predict, name = translator, str(args.weights)
+        else:
+            direction = args.direction or "AtoB"
+            if args.baseline == "white":
+                predict = lambda x: Image.new("RGB", x.size, "white")  # noqa: E731
+            else:
+                if not args.train_data:
+                    p.error("--baseline mean needs --train-data")
+                mean = mean_image(args.train_data, direction)
+                predict = lambda x: mean.resize(x.size, Image.Resampling.BICUBIC)  # noqa: E731
+            name = f"baseline:{args.baseline}"
+        data = PairedImageFolder(args.data, direction, train=False)
+        metrics, grid = evaluate(predict, data, args.limit)
+    except (WeightsError, DatasetError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    save_sample_grid(args.grid, *grid)
+    print(json.dumps({"weights": name, "data": str(args.data), "direction": direction, **metrics, "grid": str(args.grid)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Loss curves and sample grids, written as PNG images."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import torch
+from torchvision.utils import save_image
+
+from model.weights import atomic_write
+
+
+def save_sample_grid(path: Path, inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> None:
+    """One row per example: input | output | target. Tensors in [-1, 1], (N, C, H, W)."""
+    rows = [t for triple in zip(inputs, outputs, targets) for t in triple]
+    grid = torch.stack([r.expand(3, -1, -1) for r in rows]).float().add(1).div(2).clamp(0, 1)
+    atomic_write(path, lambda p: save_image(grid, p, nrow=3, padding=2, pad_value=1.0, format="png"))
+
+
+def save_loss_curve(csv_path: Path, png_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return
+    step = [int(r["step"]) for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    for ax, key, title in zip(axes, ("loss_D", "loss_G_gan", "loss_G_l1"), ("D (halved BCE)", "G: GAN term", "G: L1 term")):
+        values = [float(r[key]) for r in rows]
+        ax.plot(step, values, lw=0.5, alpha=0.35, color="C0")
+        k = max(1, len(values) // 50)  # a running mean, so the trend shows through GAN noise
+        smooth = torch.tensor(values).unfold(0, k, 1).mean(1).tolist() if len(values) >= k else values
+        ax.plot(step[k - 1 :], smooth, lw=1.5, color="C1")
+        ax.set_title(title)
+        ax.set_xlabel("step")
+    fig.tight_layout()
+    atomic_write(png_path, lambda p: fig.savefig(p, dpi=90, format="png"))
+    plt.close(fig)
