@@ -48,3 +48,61 @@ def shared_data() -> Path:
     if not (path / "edges2shoes").is_dir():
         pytest.skip(f"real data not found at {path} (set PIX2PIX_DATA to a folder holding edges2shoes/)")
     return path
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_weights_dir(tmp_path_factory) -> Path:
+    """A weights/ folder with small untrained edges2shoes and facades models (fast, no training)."""
+    import torch
+
+    from model import GeneratorConfig, UNetGenerator, save_generator
+
+    folder = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    for name, direction in (("edges2shoes", "AtoB"), ("facades", "BtoA")):
+        g = UNetGenerator(GeneratorConfig(image_size=64, ngf=8, norm="instance"))
+        save_generator(folder / name, g, {"direction": direction, "dataset": name})
+    return folder
+
+
+def start_app(weights_dir: Path, extra_env: dict | None = None):
+    """Start `python app.py` on a free port; returns (process, url) once it answers."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "OMP_NUM_THREADS": "1", **(extra_env or {})}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--weights-dir", str(weights_dir)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app.py exited early:\n{proc.stdout.read()}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"app.py did not answer on {url} within 120 s")
+
+
+def stop_app(proc) -> str:
+    proc.terminate()
+    try:
+        out, _ = proc.communicate(timeout=20)
+    except Exception:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out or ""

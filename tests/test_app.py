@@ -1,0 +1,127 @@
+"""Unit tests of the app's pre- and post-processing (no server)."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+import app
+from app import InputError, label_map_to_input, open_upload, seed_or_none, side_by_side, sketch_to_input, snap_to_palette
+
+
+def colours_of(image: Image.Image) -> set:
+    return {tuple(c) for c in np.asarray(image.convert("RGB")).reshape(-1, 3).tolist()}
+
+
+def canvas_value(size=512, transparent=True, strokes=True):
+    """What Gradio's Sketchpad hands over: a dict whose composite is RGBA."""
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0) if transparent else (255, 255, 255, 255))
+    if strokes:
+        ImageDraw.Draw(image).line([(60, 300), (200, 200), (450, 320), (60, 330)], fill=(0, 0, 0, 255), width=6)
+    return {"background": None, "layers": [image], "composite": image}
+
+
+@pytest.mark.parametrize("transparent", [True, False])
+def test_canvas_becomes_a_256_edge_map_on_white(transparent):
+    edges = sketch_to_input(canvas_value(transparent=transparent))
+    a = np.asarray(edges)
+    assert edges.size == (256, 256) and edges.mode == "RGB"
+    assert set(np.unique(a)) <= {0, 255}
+    ink = a[..., 0] == 0
+    assert 100 < ink.sum() < 2000 and (a == 255).mean() > 0.95  # thin lines, white elsewhere
+    assert not (ink[:-1, :-1] & ink[1:, :-1] & ink[:-1, 1:] & ink[1:, 1:]).any()  # one pixel wide
+
+
+def test_empty_canvas_gives_nothing():
+    assert sketch_to_input(canvas_value(strokes=False)) is None
+    assert sketch_to_input(canvas_value(transparent=False, strokes=False)) is None
+    assert sketch_to_input(None) is None
+    assert sketch_to_input({"background": None, "layers": [], "composite": None}) is None
+
+
+def test_canvas_as_numpy_array_is_accepted():
+    value = canvas_value()
+    value["composite"] = np.asarray(value["composite"])
+    assert sketch_to_input(value).size == (256, 256)
+
+
+def test_palette_snapping_cleans_jpeg_noise(tmp_path):
+    palette = app.PALETTES["facades"]
+    colours = list(palette.values())
+    clean = Image.new("RGB", (64, 64), colours[1])
+    ImageDraw.Draw(clean).rectangle((10, 10, 30, 50), fill=colours[2])
+    ImageDraw.Draw(clean).rectangle((40, 5, 60, 20), fill=colours[11])
+    clean.save(tmp_path / "labels.jpg", quality=60)
+    noisy = Image.open(tmp_path / "labels.jpg").convert("RGB")
+    assert len(colours_of(noisy)) > 10
+    snapped = snap_to_palette(noisy, palette)
+    assert colours_of(snapped) <= set(colours)
+    assert (np.asarray(snapped) == np.asarray(clean)).all(axis=-1).mean() > 0.97
+
+
+def test_label_map_input_is_256_and_in_the_palette():
+    image = Image.new("RGBA", (500, 300), (70, 130, 180, 255))  # sky
+    out = label_map_to_input(image, "cityscapes")
+    assert out.size == (256, 256) and colours_of(out) == {(70, 130, 180)}
+
+
+def test_side_by_side_is_input_then_result():
+    pair = side_by_side(Image.new("L", (100, 100), 0), Image.new("RGB", (256, 256), "red"))
+    assert pair.size == (512, 256)
+    assert pair.getpixel((10, 10)) == (0, 0, 0) and pair.getpixel((300, 10)) == (255, 0, 0)
+
+
+def test_seed():
+    assert seed_or_none(0) is None and seed_or_none(None) is None and seed_or_none("") is None
+    assert seed_or_none(7) == 7 and seed_or_none(7.0) == 7
+    with pytest.raises(InputError, match="whole number"):
+        seed_or_none("seven")
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P", "I;16", "1"])
+def test_uploads_of_any_mode_open_as_rgb(tmp_path, mode):
+    rgb = Image.new("RGB", (80, 60), (10, 200, 30))
+    image = rgb.convert("L").convert("I;16") if mode == "I;16" else rgb.convert(mode)
+    image.save(tmp_path / "x.png")
+    out = open_upload(tmp_path / "x.png")
+    assert out.mode == "RGB" and out.size == (80, 60)
+
+
+def test_big_uploads_are_scaled_down(tmp_path):
+    Image.new("RGB", (3000, 2000), "white").save(tmp_path / "big.jpg")
+    assert max(open_upload(tmp_path / "big.jpg").size) == app.WORK_SIZE
+
+
+def test_huge_upload_is_refused_before_decoding(tmp_path):
+    Image.new("1", (10000, 10000), 1).save(tmp_path / "huge.png")  # 100 megapixels, a few kB on disk
+    with pytest.raises(InputError, match="10000x10000.*limit is 40.*Scale it down"):
+        open_upload(tmp_path / "huge.png")
+
+
+def test_corrupt_and_non_image_uploads_get_clear_messages(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(InputError, match="not an image this app can read"):
+        open_upload(tmp_path / "notes.txt")
+    Image.new("RGB", (300, 300), "blue").save(tmp_path / "cut.jpg")
+    data = (tmp_path / "cut.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="truncated or corrupt"):
+        open_upload(tmp_path / "cut.jpg")
+    with pytest.raises(InputError, match="No image"):
+        open_upload(None)
+
+
+def test_hub_model_that_cannot_be_reached_falls_back_to_bundled_weights(tiny_weights_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    models, notices = app.discover_models(tiny_weights_dir, {"edges2shoes": "someone/not-cached"}, "cpu")
+    assert set(models) == {"edges2shoes", "facades"}
+    assert models["edges2shoes"].source == str(tiny_weights_dir / "edges2shoes")
+    assert len(notices) == 1 and "someone/not-cached" in notices[0] and "bundled weights" in notices[0]
+    assert models["facades"].kind == "labels" and models["edges2shoes"].kind == "edges"
+
+
+def test_model_override_from_a_folder(tiny_weights_dir):
+    models, notices = app.discover_models(tiny_weights_dir, {"handbags": str(tiny_weights_dir / "edges2shoes")}, "cpu")
+    assert not notices and models["handbags"].source == str(tiny_weights_dir / "edges2shoes")

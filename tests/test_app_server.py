@@ -1,0 +1,71 @@
+"""The app as a server: its documented /translate API, called with gradio_client."""
+
+import io
+
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image, ImageDraw
+
+from tests.conftest import start_app, stop_app
+
+
+@pytest.fixture(scope="module")
+def client(tiny_weights_dir):
+    proc, url = start_app(tiny_weights_dir)
+    try:
+        yield Client(url, verbose=False)
+    finally:
+        stop_app(proc)
+
+
+def drawing(path):
+    image = Image.new("RGB", (400, 300), "white")
+    ImageDraw.Draw(image).line([(30, 200), (120, 120), (370, 210), (30, 230)], fill="black", width=5)
+    image.save(path)
+    return path
+
+
+def test_translate_endpoint_returns_a_256_image(client, tmp_path):
+    out = client.predict(handle_file(str(drawing(tmp_path / "d.png"))), "edges2shoes", 0, api_name="/translate")
+    image = Image.open(out)
+    assert image.size == (256, 256) and image.mode == "RGB"
+
+
+def test_seed_gives_reproducible_variations(client, tmp_path):
+    src = handle_file(str(drawing(tmp_path / "d.png")))
+    a, b, c = (Image.open(client.predict(src, "edges2shoes", s, api_name="/translate")).tobytes() for s in (3, 3, 4))
+    assert a == b and a != c
+
+
+def test_label_model_through_the_api(client, tmp_path):
+    Image.new("RGB", (300, 300), (2, 50, 254)).save(tmp_path / "facade.jpg")
+    out = client.predict(handle_file(str(tmp_path / "facade.jpg")), "facades", 0, api_name="/translate")
+    assert Image.open(out).size == (256, 256)
+
+
+def test_the_api_is_documented(client):
+    info = client.view_api(print_info=False, return_format="dict")
+    endpoint = info["named_endpoints"]["/translate"]
+    assert [p["parameter_name"] for p in endpoint["parameters"]] == ["image", "model_name", "seed"]
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: (p.write_bytes(b"this is not an image"), p)[1], "not an image this app can read"),
+        (lambda p: (Image.new("1", (10000, 10000), 1).save(p, "PNG"), p)[1], "10000x10000"),
+        (lambda p: (Image.new("RGB", (300, 300), "white").save(p, "PNG"), p)[1], "drawing is empty"),
+    ],
+    ids=["not-an-image", "huge", "empty-drawing"],
+)
+def test_bad_input_gets_a_clear_error_and_the_app_keeps_serving(client, tmp_path, make, message):
+    bad = make(tmp_path / "bad.png")
+    with pytest.raises(Exception, match=message):
+        client.predict(handle_file(str(bad)), "edges2shoes", 0, api_name="/translate")
+    ok = client.predict(handle_file(str(drawing(tmp_path / "d.png"))), "edges2shoes", 0, api_name="/translate")
+    assert Image.open(ok).size == (256, 256)
+
+
+def test_unknown_model_is_explained(client, tmp_path):
+    with pytest.raises(Exception, match="Unknown model 'nope'"):
+        client.predict(handle_file(str(drawing(tmp_path / "d.png"))), "nope", 0, api_name="/translate")
