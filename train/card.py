@@ -52,12 +52,12 @@ def render_card(config: dict, images: list[str], extra: str = "") -> str:
     lines += ["---", "", f"# {name}", ""]
     lines += [
         f"A pix2pix generator (Isola et al., CVPR 2017) translating {dataset or 'images'} "
-        f"({config.get('direction', 'AtoB')}): a U-Net with {2 ** 0 * g.get('ngf', 64)} base filters, "
+        f"({config.get('direction', 'AtoB')}): a U-Net with {g.get('ngf', 64)} base filters, "
         f"{g.get('norm', 'batch')} norm, trained at {g.get('image_size', 256)} px.", "",
         "```python", "from model import load_translator", "translate = load_translator(\"THIS_FOLDER_OR_REPO_ID\")",
         "output = translate(input_image)  # PIL image in, PIL image of the same size out", "```", "",
     ]  # fmt: skip
-    if metrics.get("count"):
+    if metrics.get("count") and not extra:
         lines += ["## Validation metrics", "", f"Over {metrics['count']} validation images, [0, 1] range, at the training size:", "",
                   "| L1 | PSNR (dB) | SSIM |", "|---|---|---|", f"| {metrics['l1']:.4f} | {metrics['psnr']:.2f} | {metrics['ssim']:.4f} |", ""]  # fmt: skip
     if tc:

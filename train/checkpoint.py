@@ -35,7 +35,8 @@ def _unflatten_optimizer(prefix: str, tensors: dict, meta: dict) -> dict:
     return {"state": state, "param_groups": json.loads(meta[f"{prefix}.param_groups"])}
 
 
-def save_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, step: int, train_config: dict) -> None:
+def save_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, step: int, train_config: dict,
+                    elapsed_s: float = 0.0) -> None:  # fmt: skip
     tensors = {f"G.{k}": v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
     tensors.update({f"D.{k}": v.detach().cpu().contiguous() for k, v in discriminator.state_dict().items()})
     tensors["rng.torch"] = torch.get_rng_state()
@@ -43,6 +44,7 @@ def save_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, step:
         tensors["rng.cuda"] = torch.cuda.get_rng_state()
     meta = {
         "step": str(step),
+        "elapsed_s": f"{elapsed_s:.1f}",
         "train_config": json.dumps(train_config),
         "generator_config": json.dumps(generator.config.to_dict()),
         "discriminator_config": json.dumps(discriminator.config.to_dict()),
@@ -64,8 +66,8 @@ def read_checkpoint(path: Path) -> tuple[dict, dict]:
     return tensors, meta
 
 
-def load_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d) -> int:
-    """Restore everything save_checkpoint wrote; returns the step to continue from."""
+def load_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d) -> dict:
+    """Restore everything save_checkpoint wrote; returns its metadata (the step to continue from, ...)."""
     tensors, meta = read_checkpoint(path)
     for prefix, net in (("G.", generator), ("D.", discriminator)):
         net.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
@@ -74,4 +76,4 @@ def load_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d) -> in
     torch.set_rng_state(tensors["rng.torch"])
     if "rng.cuda" in tensors and torch.cuda.is_available():
         torch.cuda.set_rng_state(tensors["rng.cuda"])
-    return int(meta["step"])
+    return meta

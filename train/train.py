@@ -142,9 +142,10 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     G, D = G.to(memory_format=memory_format), D.to(memory_format=memory_format)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
-    step = 0
+    step, elapsed_before = 0, 0.0
     if resume:
-        step = load_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d)
+        meta = load_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d)
+        step, elapsed_before = int(meta["step"]), float(meta.get("elapsed_s", 0))
         if distributed:  # each rank continues its own dropout stream
             torch.manual_seed(cfg.seed + rank + 7919 * step)
     G_train = DistributedDataParallel(G) if distributed else G
@@ -167,9 +168,15 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerows([rows[0]] + [r for r in rows[1:] if int(r[0]) <= step])
 
+    started = time.perf_counter()
+
+    def elapsed() -> float:
+        """Wall-clock seconds of training so far, over all sessions of this run."""
+        return elapsed_before + time.perf_counter() - started
+
     def checkpoint():
         save_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d,
-                        step=step, train_config=dataclasses.asdict(cfg))  # fmt: skip
+                        step=step, train_config=dataclasses.asdict(cfg), elapsed_s=elapsed())  # fmt: skip
         save_loss_curve(log_path, out / "loss_curve.png")
 
     def samples(name: str):
@@ -241,7 +248,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
             if main_process:
                 metrics = validate(G, val_set, cfg, device) if val_set else {}
                 with open(out / "metrics.jsonl", "a") as f:
-                    f.write(json.dumps({"epoch": epoch, "step": step, **metrics}) + "\n")
+                    f.write(json.dumps({"epoch": epoch, "step": step, "elapsed_s": round(elapsed()), **metrics}) + "\n")
                 if metrics:
                     bar.write(f"epoch {epoch}: val L1 {metrics['l1']:.4f}  PSNR {metrics['psnr']:.2f}  SSIM {metrics['ssim']:.4f}")
                 export(G, cfg, out, step, metrics)

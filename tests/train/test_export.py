@@ -1,0 +1,30 @@
+import json
+
+from huggingface_hub import ModelCard
+from safetensors.torch import load_file
+
+from model import load_translator
+from tests.conftest import write_ab_folder
+from tests.train.test_train import tiny_config
+from train.export import main
+from train.train import train
+
+
+def test_export_ships_fp16_weights_with_measured_metrics_and_a_card(tmp_path, capsys):
+    data = write_ab_folder(tmp_path / "d" / "train", 8)
+    val = write_ab_folder(tmp_path / "d" / "val", 4, size=48, start=100)
+    train(tiny_config(tmp_path / "d", tmp_path / "run", epochs=1, epochs_decay=0))
+    out = tmp_path / "shipped"
+    code = main(["--run", str(tmp_path / "run"), "--out", str(out), "--data", str(val), "--train-data", str(data),
+                 "--command", "python -m train --data d", "--cpu-hours", "0.01"])  # fmt: skip
+    assert code == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["count"] == 4 and set(result["baselines"]) == {"all white", "mean training image"}
+    assert all(str(v.dtype) == "torch.float16" for v in load_file(out / "model.safetensors").values() if v.is_floating_point())
+    config = json.loads((out / "config.json").read_text())
+    assert config["val_metrics"]["l1"] == result["l1"] and config["cpu_hours"] == 0.01
+    card = ModelCard.load(out / "README.md")
+    assert {r.metric_type for r in card.data.eval_results} == {"l1", "psnr", "ssim"}
+    assert "python -m train --data d" in card.text and "mean training image" in card.text
+    assert (out / "samples.png").is_file() and (out / "loss_curve.png").is_file()
+    assert load_translator(out).meta["direction"] == "AtoB"
