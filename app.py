@@ -14,6 +14,7 @@ import functools
 import os
 import random
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,7 +82,10 @@ def open_upload(path: str | os.PathLike | None) -> Image.Image:
     if path is None:
         raise InputError("No image was given: upload one first.")
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():  # PIL warns of huge images at open; the check below refuses them
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+        with im:
             w, h = im.size
             if w * h > MAX_PIXELS:
                 raise InputError(f"The image is {w}x{h} ({w * h / 1e6:.0f} megapixels); the limit is "
@@ -347,12 +351,13 @@ def build_app(models: dict[str, ModelEntry], notices: list[str] | None = None) -
                     label_seen = gr.Image(label="What the model sees", type="pil", format="png", height=256, interactive=False)
                     label_out = gr.Image(label="Result", type="pil", format="png", interactive=False, elem_id="label-result")
             with gr.Row():
-                random_label = gr.Button("Random example")
+                random_label = gr.Button("Random example", elem_id="random-label")
                 label_pair = gr.Button("Input | result as one PNG")
             label_file = gr.File(label="Download", visible=False)
-            label_examples = [p for n in label_models for p in example_files(n)]
-            if label_examples:
-                gr.Examples([[p] for p in label_examples], inputs=[label_upload], label="Examples: facades val label maps, and drawn street scenes")
+            label_examples = [[p, n] for n in label_models for p in example_files(n)]
+            if label_examples:  # each example comes with its model, so that it is read with the right palette
+                gr.Examples(label_examples, inputs=[label_upload, label_model],
+                            label="Examples: facades val label maps, and drawn street scenes")  # fmt: skip
 
             def palette_for(name):
                 palette = PALETTES.get(name, {})
@@ -371,8 +376,9 @@ def build_app(models: dict[str, ModelEntry], notices: list[str] | None = None) -
             label_model.change(on_label_map, label_inputs, [label_seen, label_out], api_visibility="private")
             label_paint.input(on_painted_labels, [label_paint, label_model, seed], [label_seen, label_out],
                                trigger_mode="always_last", show_progress="hidden", api_visibility="private")  # fmt: skip
-            random_label.click(lambda: random.choice(label_examples) if label_examples else None, None, label_upload,
-                               api_visibility="private")  # fmt: skip  (label_upload.change then translates it)
+            # label_upload.change then translates the example.
+            random_label.click(lambda: tuple(random.choice(label_examples)) if label_examples else (None, None), None,
+                               [label_upload, label_model], api_visibility="private")  # fmt: skip
             label_pair.click(make_side_by_side, [label_seen, label_out], label_file, api_visibility="private")
 
         with gr.Tab("Photo → edges → shoe", visible=bool(edge_models)):
