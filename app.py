@@ -332,6 +332,7 @@ def build_app(models: dict[str, ModelEntry], notices: list[str] | None = None) -
             # .input fires on every stroke (and erase, undo, clear); always_last drops stale requests.
             sketch.input(on_sketch, inputs, [sketch_edges, sketch_out], trigger_mode="always_last",
                          show_progress="hidden", api_visibility="private")  # fmt: skip
+            sketch.clear(lambda: (None, None), None, [sketch_edges, sketch_out], api_visibility="private")
             for trigger in (sketch_model.change, seed.change):
                 trigger(on_sketch, inputs, [sketch_edges, sketch_out], show_progress="hidden", api_visibility="private")
             random_sketch.click(lambda: random_example(sketch_examples), None, sketch, api_visibility="private").then(

@@ -86,14 +86,18 @@ def test_drawing_on_the_canvas_shows_a_shoe_live(browser, app_url):
     page.close()
 
 
-def test_clearing_the_canvas_does_not_error(browser, app_url):
+def test_random_example_then_clear(browser, app_url):
     page = browser.new_page(viewport={"width": 1300, "height": 1100})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(app_url)
     page.locator("#sketch canvas").first.wait_for(timeout=30_000)
-    page.get_by_role("button", name="Random example").click()
-    first, _ = wait_for_new_result(page, None)
-    assert first
+    page.locator("#random-sketch").click()
+    assert wait_for_new_result(page, None)[0]
+    page.locator("#sketch").get_by_label("Clear canvas").click()
+    deadline = time.perf_counter() + 30
+    while result_src(page) and time.perf_counter() < deadline:
+        page.wait_for_timeout(50)
+    assert result_src(page) is None  # the result goes with the drawing
     assert page.locator(".toast-body.error").count() == 0 and not errors
     page.close()
