@@ -68,14 +68,21 @@ class TrainConfig:
     max_steps: int = 0  # stop (with a checkpoint) after this many steps in all; 0: train to the end
 
 
+CHOICES = {"direction": ["AtoB", "BtoA"], "norm": ["batch", "instance"], "augment": ["jitter", "drawing"],
+           "receptive_field": [1, 16, 70, 286]}  # fmt: skip
+
+
 def parse_args(argv=None) -> tuple[TrainConfig, bool]:
-    p = argparse.ArgumentParser(prog="python -m train", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
+        default = f"{f.default}" if f.default != "" else "none"
         if f.type in (bool, "bool"):
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"(default: {default})")
         else:
-            p.add_argument(flag, type=type(f.default), default=None, metavar=f.name.upper())
+            p.add_argument(flag, type=type(f.default), default=None, choices=CHOICES.get(f.name),
+                           metavar=f.name.upper() if f.name not in CHOICES else None, help=f"(default: {default})")  # fmt: skip
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
     args = vars(p.parse_args(argv))
     resume = args.pop("resume")
