@@ -46,6 +46,12 @@ class DiscriminatorConfig:
     receptive_field: int = 70  # 1 (PixelGAN), 16, 70 or 286, the paper's ablation
     norm: str = "batch"
 
+    @property
+    def min_image_size(self) -> int:
+        """The smallest input that still gives one patch: after n stride-2 layers, two 4x4 convs take 2 more."""
+        strided = PatchDiscriminator.STRIDED_LAYERS.get(self.receptive_field)
+        return 1 if strided is None else 3 * 2**strided
+
     @classmethod
     def from_dict(cls, d: dict) -> "DiscriminatorConfig":
         known = {f.name for f in fields(cls)}

@@ -143,8 +143,12 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         raise DatasetError(f"{train_dir} has {len(train_set)} pairs, fewer than one batch of {cfg.batch_size} x {world} ranks.")
     total_steps = (cfg.epochs + cfg.epochs_decay) * steps_per_epoch
 
+    d_config = DiscriminatorConfig(6, cfg.ndf, cfg.receptive_field, cfg.norm)
+    if cfg.size < d_config.min_image_size:
+        raise ValueError(f"--size {cfg.size} is too small for a {cfg.receptive_field}x{cfg.receptive_field} PatchGAN, "
+                         f"which needs images of at least {d_config.min_image_size} px; use a smaller --receptive-field.")  # fmt: skip
     G = UNetGenerator(GeneratorConfig(cfg.size, 3, 3, cfg.ngf, cfg.norm)).to(device)
-    D = PatchDiscriminator(DiscriminatorConfig(6, cfg.ndf, cfg.receptive_field, cfg.norm)).to(device)
+    D = PatchDiscriminator(d_config).to(device)
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     G, D = G.to(memory_format=memory_format), D.to(memory_format=memory_format)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
@@ -301,7 +305,7 @@ def main(argv=None) -> int:
     cfg, resume = parse_args(argv)
     try:
         result = train(cfg, resume)
-    except (DatasetError, WeightsError) as e:
+    except (ValueError, WeightsError) as e:  # DatasetError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 2
     except RuntimeError as e:

@@ -71,3 +71,15 @@ def test_patchgan_receptive_field_by_gradient(field, size):
     assert rows.min() > 0 and cols.min() > 0 and rows.max() < size - 1 and cols.max() < size - 1  # not clipped
     assert (rows.max() - rows.min() + 1).item() == field
     assert (cols.max() - cols.min() + 1).item() == field
+
+
+@pytest.mark.parametrize("field, smallest", [(1, 1), (16, 6), (70, 24), (286, 96)])
+def test_patchgan_min_image_size(field, smallest):
+    config = DiscriminatorConfig(ndf=8, receptive_field=field)
+    assert config.min_image_size == smallest
+    d = PatchDiscriminator(config).eval()
+    x = torch.zeros(1, 3, smallest, smallest)
+    assert d(x, x).shape[-1] == 1
+    if field > 1:
+        with pytest.raises(RuntimeError):
+            d(x[..., :-2, :-2], x[..., :-2, :-2])

@@ -139,3 +139,16 @@ def test_distributed_ranks_hold_identical_weights_after_every_step(tmp_path):
     assert [r["step"] for r in lines] == [1, 2, 3, 4]
     assert all(r["identical"] and r["world"] == 2 for r in lines)
     assert all(r["changed"] for r in lines)  # the weights did move
+
+
+def test_too_small_an_image_for_the_patchgan_is_explained(tmp_path, capsys):
+    data = write_ab_folder(tmp_path / "d", 4)
+    assert main(["--data", str(data), "--out", str(tmp_path / "run"), "--size", "64", "--receptive-field", "286"]) == 2
+    assert "too small for a 286x286 PatchGAN" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("options", [dict(bf16=True), dict(norm="batch", receptive_field=16), dict(receptive_field=1)])
+def test_other_settings_train(tmp_path, options):
+    data = write_ab_folder(tmp_path / "d", 8)
+    result = train(tiny_config(data, tmp_path / "run", epochs=1, epochs_decay=0, **options))
+    assert result["step"] == 4
