@@ -37,7 +37,9 @@ def render_card(config: dict, images: list[str], extra: str = "") -> str:
     g = config.get("generator", {})
     metrics = config.get("val_metrics") or {}
     name = f"pix2pix-{dataset}" if dataset else "pix2pix"
-    lines = ["---", "license: mit", "library_name: pytorch", "pipeline_tag: image-to-image",
+    # The weights derive from their training data, whose terms (often non-commercial) apply to them.
+    lines = ["---", "license: other", "license_name: training-data-terms", "library_name: pytorch",
+             "pipeline_tag: image-to-image",
              "tags:", "- pix2pix", "- image-to-image", "- gan", "- conditional-gan"]  # fmt: skip
     if dataset:
         lines += ["datasets:", f"- {dataset}"]
@@ -72,4 +74,6 @@ def render_card(config: dict, images: list[str], extra: str = "") -> str:
               "*Image-to-Image Translation with Conditional Adversarial Networks*, CVPR 2017."]  # fmt: skip
     if dataset in DATASET_CREDITS:
         lines += ["", f"Data: {DATASET_CREDITS[dataset]}."]
+    lines += ["", "License: the code that trained this model is MIT-licensed; the weights derive from the "
+              "training data and carry its terms."]  # fmt: skip
     return "\n".join(lines) + "\n"

@@ -96,7 +96,7 @@ def weights(tmp_path):
 def test_model_card_parses_and_holds_the_metrics(weights):
     card = ModelCard.load(weights / "README.md")
     assert card.data.pipeline_tag == "image-to-image" and "pix2pix" in card.data.tags
-    assert card.data.datasets == ["edges2shoes"] and card.data.license == "mit"
+    assert card.data.datasets == ["edges2shoes"] and card.data.license == "other"
     results = card.data.eval_results
     assert {r.metric_type: r.metric_value for r in results} == {"l1": 0.09, "psnr": 18.2, "ssim": 0.76}
     assert all(r.dataset_split == "validation" for r in results)
