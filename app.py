@@ -361,7 +361,9 @@ def build_app(models: dict[str, ModelEntry], notices: list[str] | None = None) -
                             label="Examples: facades val label maps, and drawn street scenes")  # fmt: skip
 
             def palette_for(name):
-                palette = PALETTES.get(name, {})
+                palette = PALETTES.get(name)
+                if not palette:  # no label model loaded: the tab is hidden
+                    return "", gr.Paint()
                 swatches = " ".join(f"<span style='background:rgb{c};padding:0 .6em;border:1px solid #888'>&nbsp;</span> {k}"
                                     for k, c in palette.items())  # fmt: skip
                 brush = gr.Brush(colors=[f"#{r:02x}{g:02x}{b:02x}" for r, g, b in palette.values()], color_mode="fixed",

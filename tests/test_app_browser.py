@@ -40,8 +40,7 @@ def app_url(tiny_weights_dir):
 
 
 def result_src(page) -> str | None:
-    img = page.locator("#sketch-result img")
-    return img.first.get_attribute("src") if img.count() else None
+    return page.evaluate("document.querySelector('#sketch-result img')?.getAttribute('src') ?? null")
 
 
 def wait_for_new_result(page, previous: str | None, timeout: float = 60) -> tuple[str, float]:
@@ -99,5 +98,7 @@ def test_random_example_then_clear(browser, app_url):
     while result_src(page) and time.perf_counter() < deadline:
         page.wait_for_timeout(50)
     assert result_src(page) is None  # the result goes with the drawing
-    assert page.locator(".toast-body.error").count() == 0 and not errors
+    toasts = page.locator(".toast-body.error")
+    assert toasts.count() == 0, toasts.first.inner_text()
+    assert not errors
     page.close()

@@ -69,3 +69,19 @@ def test_bad_input_gets_a_clear_error_and_the_app_keeps_serving(client, tmp_path
 def test_unknown_model_is_explained(client, tmp_path):
     with pytest.raises(Exception, match="Unknown model 'nope'"):
         client.predict(handle_file(str(drawing(tmp_path / "d.png"))), "nope", 0, api_name="/translate")
+
+
+def test_an_app_with_only_an_edges_model_serves(tiny_weights_dir, tmp_path):
+    """No label model at all (the browser test covers the page-load handlers of that case)."""
+    import shutil
+
+    only = tmp_path / "weights"
+    shutil.copytree(tiny_weights_dir / "edges2shoes", only / "edges2shoes")
+    proc, url = start_app(only)
+    try:
+        client = Client(url, verbose=False)
+        out = client.predict(handle_file(str(drawing(tmp_path / "d.png"))), "edges2shoes", 0, api_name="/translate")
+        assert Image.open(out).size == (256, 256)
+    finally:
+        log = stop_app(proc)
+    assert "Traceback" not in log, log
