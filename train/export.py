@@ -17,9 +17,12 @@ import sys
 from pathlib import Path
 
 import torch
+from PIL import Image
+from torchvision.utils import save_image
 
 from model import load_translator, save_generator
-from model.weights import load_generator
+from model.images import to_tensor
+from model.weights import atomic_write, load_generator
 
 from .card import write_model_card
 from .data import PairedImageFolder
@@ -28,17 +31,23 @@ from .plots import save_sample_grid
 
 
 def export(run: Path, out: Path, data: Path, train_data: Path | None, command: str = "", notes: str = "",
-           cpu_hours: float | None = None) -> dict:  # fmt: skip
+           cpu_hours: float | None = None, sample_inputs: Path | None = None) -> dict:  # fmt: skip
+    """sample_inputs: a folder of inputs for the card's grid (input | output), for data whose
+    terms forbid showing its images (Cityscapes); by default the grid shows val pairs."""
     generator, meta = load_generator(run / "generator")
     save_generator(out, generator, {k: v for k, v in meta.items() if k != "generator"}, dtype=torch.float16)
     translator = load_translator(out, device="cpu")  # score what is shipped: the fp16 weights
     direction = meta.get("direction", "AtoB")
     val = PairedImageFolder(data, direction, train=False)
     metrics, grid = evaluate(translator, val)
-    save_sample_grid(out / "samples.png", *grid)
+    if sample_inputs is None:
+        save_sample_grid(out / "samples.png", *grid)
+    else:
+        inputs = [Image.open(p).convert("RGB").resize((256, 256)) for p in sorted(Path(sample_inputs).glob("*.png"))]
+        pairs = [to_tensor(im) for x in inputs for im in (x, translator(x))]
+        atomic_write(out / "samples.png", lambda p: save_image(torch.stack(pairs).add(1).div(2), p, nrow=2, padding=2,
+                                                                pad_value=1.0, format="png"))  # fmt: skip
     baselines = {}
-    from PIL import Image
-
     baselines["all white"], _ = evaluate(lambda x: Image.new("RGB", x.size, "white"), val)
     if train_data:
         mean = mean_image(train_data, direction)
@@ -76,9 +85,11 @@ def main(argv=None) -> int:
     p.add_argument("--command", default="", help="the command that trained it, for the card")
     p.add_argument("--notes-file", type=Path, help="markdown appended to the card")
     p.add_argument("--cpu-hours", type=float, default=None)
+    p.add_argument("--sample-inputs", type=Path, help="inputs for the card's grid instead of val pairs (e.g. examples/cityscapes)")
     args = p.parse_args(argv)
     notes = args.notes_file.read_text() if args.notes_file else ""
-    print(json.dumps(export(args.run, args.out, args.data, args.train_data, args.command, notes, args.cpu_hours)))
+    result = export(args.run, args.out, args.data, args.train_data, args.command, notes, args.cpu_hours, args.sample_inputs)
+    print(json.dumps(result))
     return 0
 
 

@@ -28,3 +28,20 @@ def test_export_ships_fp16_weights_with_measured_metrics_and_a_card(tmp_path, ca
     assert "python -m train --data d" in card.text and "mean training image" in card.text
     assert (out / "samples.png").is_file() and (out / "loss_curve.png").is_file()
     assert load_translator(out).meta["direction"] == "AtoB"
+
+
+def test_export_can_show_other_inputs_than_the_val_images(tmp_path, capsys):
+    """For data whose terms forbid redistribution, the card's grid shows other inputs."""
+    from PIL import Image
+
+    from train.export import export
+
+    data = write_ab_folder(tmp_path / "d" / "train", 8)
+    train(tiny_config(tmp_path / "d", tmp_path / "run", epochs=1, epochs_decay=0))
+    inputs = tmp_path / "own"
+    inputs.mkdir()
+    for i in range(3):
+        Image.new("RGB", (100, 100), (40 * i, 80, 120)).save(inputs / f"{i}.png")
+    export(tmp_path / "run", tmp_path / "out", data, None, sample_inputs=inputs)
+    grid = Image.open(tmp_path / "out" / "samples.png")
+    assert grid.size == (2 * 256 + 3 * 2, 3 * 256 + 4 * 2)  # input | output, one row per input
