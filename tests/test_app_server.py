@@ -1,6 +1,5 @@
 """The app as a server: its documented /translate API, called with gradio_client."""
 
-import io
 
 import pytest
 from gradio_client import Client, handle_file

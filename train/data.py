@@ -16,6 +16,7 @@ import torchvision.transforms.v2.functional as TF
 from PIL import Image, UnidentifiedImageError
 
 from model.images import to_rgb, to_tensor
+from model.translate import open_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -37,11 +38,9 @@ def natural_key(path: Path):
 
 def load_image(path: Path) -> Image.Image:
     try:
-        with Image.open(path) as im:
-            im.load()
-            return to_rgb(im)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise DatasetError(f"{path}: cannot be read as an image ({e}). Replace or delete it, or pass --skip-bad-files.") from None
+        return to_rgb(open_image(path))
+    except ValueError as e:
+        raise DatasetError(f"{e} Replace or delete it, or pass --skip-bad-files.") from None
 
 
 class PairedImageFolder(torch.utils.data.Dataset):

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from model import GeneratorConfig, Translator, UNetGenerator, WeightsError, load_translator, save_generator
+from model import GeneratorConfig, UNetGenerator, WeightsError, load_translator, save_generator
 from model.translate import inference_network, main as translate_main
 
 ROOT = Path(__file__).resolve().parents[2]

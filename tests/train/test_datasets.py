@@ -12,7 +12,7 @@ from PIL import Image
 
 from tests.conftest import synthetic_pair
 from train.data import PairedImageFolder
-from train.datasets import DatasetError, combine, download, main, make_edge_pairs
+from train.datasets import DatasetError, combine, download, main
 
 
 def make_archive(path: Path, members: dict[str, bytes]) -> bytes:
