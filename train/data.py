@@ -16,9 +16,9 @@ import torchvision.transforms.v2.functional as TF
 from PIL import Image, UnidentifiedImageError
 
 from model.images import to_rgb, to_tensor
-from model.translate import open_image
+from model.translate import IMAGE_SUFFIXES, open_image
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
 
 # (a, b, generator) -> (a, b): an extra augmentation on the two PIL halves before the jitter.
 PairTransform = Callable[[Image.Image, Image.Image, torch.Generator], tuple[Image.Image, Image.Image]]
