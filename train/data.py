@@ -18,8 +18,6 @@ from PIL import Image, UnidentifiedImageError
 from model.images import to_rgb, to_tensor
 from model.translate import IMAGE_SUFFIXES, open_image
 
-
-
 # (a, b, generator) -> (a, b): an extra augmentation on the two PIL halves before the jitter.
 PairTransform = Callable[[Image.Image, Image.Image, torch.Generator], tuple[Image.Image, Image.Image]]
 
