@@ -1,6 +1,6 @@
 """The full training state in one safetensors file, written atomically.
 
-Tensors: both networks, both Adam states and the torch RNG. Metadata (strings): the
+Tensors: both networks (and the generator's moving average, if kept), both Adam states and the torch RNG. Metadata (strings): the
 training config, both network configs, the step and the optimizers' param groups.
 Nothing is pickled, so a checkpoint can be loaded from anywhere without risk.
 """
@@ -36,9 +36,10 @@ def _unflatten_optimizer(prefix: str, tensors: dict, meta: dict) -> dict:
 
 
 def save_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, step: int, train_config: dict,
-                    elapsed_s: float = 0.0) -> None:  # fmt: skip
-    tensors = {f"G.{k}": v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
-    tensors.update({f"D.{k}": v.detach().cpu().contiguous() for k, v in discriminator.state_dict().items()})
+                    elapsed_s: float = 0.0, generator_ema=None) -> None:  # fmt: skip
+    nets = {"G.": generator, "D.": discriminator, "G_ema.": generator_ema}
+    tensors = {prefix + k: v.detach().cpu().contiguous() for prefix, net in nets.items() if net is not None
+               for k, v in net.state_dict().items()}  # fmt: skip
     tensors["rng.torch"] = torch.get_rng_state()
     if torch.cuda.is_available():
         tensors["rng.cuda"] = torch.cuda.get_rng_state()
@@ -66,11 +67,17 @@ def read_checkpoint(path: Path) -> tuple[dict, dict]:
     return tensors, meta
 
 
-def load_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d) -> dict:
-    """Restore everything save_checkpoint wrote; returns its metadata (the step to continue from, ...)."""
+def load_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, generator_ema=None) -> dict:
+    """Restore everything save_checkpoint wrote; returns its metadata (the step to continue from, ...).
+
+    A checkpoint without a moving average leaves generator_ema as it is: it starts from the resumed G.
+    """
     tensors, meta = read_checkpoint(path)
-    for prefix, net in (("G.", generator), ("D.", discriminator)):
-        net.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
+    nets = {"G.": generator, "D.": discriminator, "G_ema.": generator_ema}
+    for prefix, net in nets.items():
+        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+        if net is not None and (state or prefix != "G_ema."):
+            net.load_state_dict(state)
     opt_g.load_state_dict(_unflatten_optimizer("optG", tensors, meta))
     opt_d.load_state_dict(_unflatten_optimizer("optD", tensors, meta))
     torch.set_rng_state(tensors["rng.torch"])

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from model import DiscriminatorConfig, GeneratorConfig, PatchDiscriminator, UNetGenerator, save_generator
@@ -51,6 +52,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     l1_weight: float = 100.0
+    ema: float = 0.0  # if > 0, validate and export an exponential moving average of G's weights with this decay
     epochs: int = 100  # at the constant learning rate
     epochs_decay: int = 100  # then linearly down to zero
     augment: str = "jitter"  # "jitter" (the paper's) or "drawing" (jitter + DrawingAugment, for edges)
@@ -152,9 +154,12 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     G, D = G.to(memory_format=memory_format), D.to(memory_format=memory_format)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    # The average of G's recent weights: it smooths out the step-to-step wobble of GAN training.
+    G_ema = AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True) if cfg.ema else None
     step, elapsed_before = 0, 0.0
     if resume:
-        meta = load_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d)
+        meta = load_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d,
+                               generator_ema=G_ema)  # fmt: skip
         step, elapsed_before = int(meta["step"]), float(meta.get("elapsed_s", 0))
         if distributed:  # each rank continues its own dropout stream
             torch.manual_seed(cfg.seed + rank + 7919 * step)
@@ -186,12 +191,16 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
 
     def checkpoint():
         save_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d,
-                        step=step, train_config=dataclasses.asdict(cfg), elapsed_s=elapsed())  # fmt: skip
+                        step=step, train_config=dataclasses.asdict(cfg), elapsed_s=elapsed(), generator_ema=G_ema)  # fmt: skip
         save_loss_curve(log_path, out / "loss_curve.png")
+
+    def G_eval():
+        """The generator that gets sampled, validated and exported."""
+        return G_ema.module if G_ema is not None else G
 
     def samples(name: str):
         with torch.no_grad():
-            fake = inference_network(G)(fixed_val[0].to(device)).cpu()
+            fake = inference_network(G_eval())(fixed_val[0].to(device)).cpu()
         save_sample_grid(out / "samples" / name, fixed_val[0], fake, fixed_val[1])
 
     metrics = {}
@@ -233,6 +242,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                     loss_g, gan, l1 = generator_loss(fake_logits, fake.float(), y, cfg.l1_weight)
                     loss_g.backward()
                     opt_g.step()
+                    if G_ema is not None:
+                        G_ema.update_parameters(G)
                     step += 1
 
                     now = time.perf_counter()
@@ -256,12 +267,12 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
             if stopping and step % steps_per_epoch:
                 break  # stopped mid-epoch: no validation or export of half an epoch
             if main_process:
-                metrics = validate(G, val_set, cfg, device) if val_set else {}
+                metrics = validate(G_eval(), val_set, cfg, device) if val_set else {}
                 with open(out / "metrics.jsonl", "a") as f:
                     f.write(json.dumps({"epoch": epoch, "step": step, "elapsed_s": round(elapsed()), **metrics}) + "\n")
                 if metrics:
                     bar.write(f"epoch {epoch}: val L1 {metrics['l1']:.4f}  PSNR {metrics['psnr']:.2f}  SSIM {metrics['ssim']:.4f}")
-                export(G, cfg, out, step, metrics)
+                export(G_eval(), cfg, out, step, metrics)
             if stopping:
                 break
     finally:

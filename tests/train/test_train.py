@@ -67,9 +67,9 @@ def test_learning_rate_is_constant_then_decays_linearly_to_zero(tmp_path):
 
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     data = write_ab_folder(tmp_path / "d", 8)
-    train(tiny_config(data, tmp_path / "straight", augment="drawing"))
+    train(tiny_config(data, tmp_path / "straight", augment="drawing", ema=0.9))
     # Stop mid-epoch (step 6 of 16: epoch 1, batch 2), then resume from the checkpoint.
-    train(tiny_config(data, tmp_path / "resumed", augment="drawing", max_steps=6))
+    train(tiny_config(data, tmp_path / "resumed", augment="drawing", ema=0.9, max_steps=6))
     assert main(["--resume", "--out", str(tmp_path / "resumed"), "--max-steps", "0"]) == 0
     a = load_file(tmp_path / "straight" / "checkpoint.safetensors")
     b = load_file(tmp_path / "resumed" / "checkpoint.safetensors")
@@ -77,6 +77,23 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     for key in a:
         assert torch.equal(a[key], b[key]), key
     assert l1_column(tmp_path / "straight") == l1_column(tmp_path / "resumed")
+
+
+def test_moving_average_is_what_gets_exported(tmp_path):
+    data = write_ab_folder(tmp_path / "d", 8)
+    decay = 0.5
+    weights = []  # G's weights after every step
+    cfg = tiny_config(data, tmp_path / "run", ema=decay, epochs=1, epochs_decay=1)
+    train(cfg, on_step=lambda step, G, D: weights.append({k: v.clone() for k, v in G.state_dict().items()}))
+    ckpt = load_file(tmp_path / "run" / "checkpoint.safetensors")
+    exported = load_file(tmp_path / "run" / "generator" / "model.safetensors")
+    name = next(k for k in exported if k.endswith(".weight"))
+    average = weights[0][name]
+    for w in weights[1:]:
+        average = decay * average + (1 - decay) * w[name]
+    assert torch.allclose(ckpt["G_ema.module." + name], average, atol=1e-6)
+    assert torch.allclose(exported[name].float(), average, atol=1e-6)
+    assert not torch.allclose(ckpt["G." + name], average, atol=1e-4)  # training carries on with the raw weights
 
 
 def test_resume_refuses_a_half_written_checkpoint(tmp_path, capsys):
