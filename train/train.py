@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from model import DiscriminatorConfig, GeneratorConfig, PatchDiscriminator, UNetGenerator, save_generator
@@ -117,6 +117,22 @@ def learning_rate(cfg: TrainConfig, step: int, steps_per_epoch: int) -> float:
     return cfg.lr * max(0.0, 1.0 - (step - decay_start) / decay_steps)
 
 
+def ema_with_warmup(decay: float):
+    """AveragedModel's update: decay, but at most (1 + n) / (10 + n) after n updates.
+
+    The warm-up (as in TensorFlow's ExponentialMovingAverage) keeps the first, near-random
+    weights from lingering in the average of a run of a few thousand steps.
+    """
+
+    def update(average: torch.Tensor, current: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+        if not average.is_floating_point():  # batch norm's step counter
+            return current
+        d = min(decay, (1 + float(n)) / (10 + float(n)))
+        return average.lerp(current, 1 - d)
+
+    return update
+
+
 def epoch_indices(n: int, epoch: int, seed: int, batch: int, rank: int, world: int) -> list[int]:
     """This rank's share of a seeded shuffle, whole batches only."""
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
@@ -155,7 +171,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     # The average of G's recent weights: it smooths out the step-to-step wobble of GAN training.
-    G_ema = AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema), use_buffers=True) if cfg.ema else None
+    G_ema = AveragedModel(G, avg_fn=ema_with_warmup(cfg.ema), use_buffers=True) if cfg.ema else None
     step, elapsed_before = 0, 0.0
     if resume:
         meta = load_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d,

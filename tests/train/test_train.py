@@ -89,11 +89,12 @@ def test_moving_average_is_what_gets_exported(tmp_path):
     exported = load_file(tmp_path / "run" / "generator" / "model.safetensors")
     name = next(k for k in exported if k.endswith(".weight"))
     average = weights[0][name]
-    for w in weights[1:]:
-        average = decay * average + (1 - decay) * w[name]
+    for n, w in enumerate(weights[1:], start=1):
+        d = min(decay, (1 + n) / (10 + n))  # warm-up: early weights fade fast
+        average = d * average + (1 - d) * w[name]
     assert torch.allclose(ckpt["G_ema.module." + name], average, atol=1e-6)
     assert torch.allclose(exported[name].float(), average, atol=1e-6)
-    assert not torch.allclose(ckpt["G." + name], average, atol=1e-4)  # training carries on with the raw weights
+    assert (ckpt["G." + name] - average).abs().max() > 1e-5  # training carries on with the raw weights
 
 
 def test_resume_refuses_a_half_written_checkpoint(tmp_path, capsys):
