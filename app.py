@@ -326,7 +326,7 @@ def build_app(models: dict[str, ModelEntry], notices: list[str] | None = None) -
             inputs = [sketch, sketch_model, seed]
             if sketch_examples:
                 examples = gr.Examples([[p] for p in sketch_examples], inputs=[sketch], examples_per_page=12,
-                                       label="Examples: drawings, and edge maps of the edges2shoes val split")  # fmt: skip
+                                       label="Examples: drawings, and edge maps of the val splits")  # fmt: skip
                 examples.load_input_event.then(on_sketch, inputs, [sketch_edges, sketch_out], show_progress="hidden",
                                                api_visibility="private")  # fmt: skip
             # .input fires on every stroke (and erase, undo, clear); always_last drops stale requests.

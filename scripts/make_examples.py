@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from app import PALETTES, snap_to_palette  # noqa: E402
 
 VAL_SHOES = ["13", "57", "101", "160"]
+VAL_HANDBAGS = ["207", "212", "216", "218"]
 VAL_FACADES = ["5", "27", "64"]
 
 # Shoe drawings as polylines in [0, 1] coordinates, toe to the right.
@@ -94,13 +95,14 @@ def main():
     p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     args = p.parse_args()
     out = ROOT / "examples"
-    for name in ("edges2shoes", "facades", "cityscapes"):
+    for name in ("edges2shoes", "edges2handbags", "facades", "cityscapes"):
         (out / name).mkdir(parents=True, exist_ok=True)
     for i, (name, strokes) in enumerate(DRAWINGS.items()):
         draw_shoe(strokes, seed=i).save(out / "edges2shoes" / f"drawing_{name}.png")
-    for stem in VAL_SHOES:
-        ab = Image.open(args.data / "edges2shoes" / "val" / f"{stem}_AB.jpg").convert("L")
-        ab.crop((0, 0, 256, 256)).point(lambda v: 0 if v < 128 else 255).save(out / "edges2shoes" / f"val_{stem}.png")
+    for name, stems in (("edges2shoes", VAL_SHOES), ("edges2handbags", VAL_HANDBAGS)):
+        for stem in stems:
+            ab = Image.open(args.data / name / "val" / f"{stem}_AB.jpg").convert("L")
+            ab.crop((0, 0, 256, 256)).point(lambda v: 0 if v < 128 else 255).save(out / name / f"val_{stem}.png")
     for stem in VAL_FACADES:
         ab = Image.open(args.data / "facades" / "val" / f"{stem}.jpg").convert("RGB")
         snap_to_palette(ab.crop((256, 0, 512, 256)), PALETTES["facades"]).save(out / "facades" / f"val_{stem}.png")
