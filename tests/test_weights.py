@@ -1,0 +1,48 @@
+"""The trained models shipped in weights/: complete, small, loadable offline, and documented."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted(p.name for p in (ROOT / "weights").iterdir() if p.is_dir()) if (ROOT / "weights").is_dir() else []
+
+
+def test_the_headline_model_ships():
+    assert "edges2shoes" in SHIPPED
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_model_folder_is_complete_and_small(name):
+    folder = ROOT / "weights" / name
+    for file in ("model.safetensors", "config.json", "README.md", "samples.png"):
+        assert (folder / file).is_file(), f"weights/{name}/{file}"
+    assert (folder / "model.safetensors").stat().st_size < 50 * 2**20
+    config = json.loads((folder / "config.json").read_text())
+    card = (folder / "README.md").read_text()
+    assert card.startswith("---\nlicense: other\n")
+    assert f"--data ../shared/data/{config['dataset']} " in card  # the command that reproduces it
+    assert f"{config['val_metrics']['psnr']:.2f}" in card
+    for baseline in ("all white", "mean training image"):
+        assert baseline in config["baselines"]
+
+
+def test_a_shipped_model_loads_offline_from_a_fresh_process():
+    code = (
+        "from model import load_translator; from PIL import Image; "
+        "t = load_translator('weights/edges2shoes', device='cpu'); "
+        "print(t(Image.new('RGB', (256, 256), 'white')).size)"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "(256, 256)"
+
+
+def test_the_edges2shoes_card_shows_drawings():
+    card = (ROOT / "weights" / "edges2shoes" / "README.md").read_text()
+    assert (ROOT / "weights" / "edges2shoes" / "drawings.png").is_file() and "(drawings.png)" in card
