@@ -74,7 +74,8 @@ def main() -> int:
                               ssim_map[obj].mean() if obj.any() else np.nan, (~obj).mean()))  # fmt: skip
     for name, values in rows.items():
         l1, psnr, ssim = np.mean(values, 0)
-        print(json.dumps({"row": name, "l1": round(l1, 4), "psnr": round(psnr, 2), "ssim": round(ssim, 4), "count": len(values)}))
+        row = {"row": name, "l1": round(l1, 4), "psnr": round(psnr, 2), "ssim": round(ssim, 4), "count": len(values)}
+        print(json.dumps(row))
     bg, fg, frac = np.nanmean(split, 0)
     print(json.dumps({"row": "model SSIM split", "background": round(bg, 4), "object": round(fg, 4),
                       "background_fraction": round(frac, 3)}))  # fmt: skip

@@ -1,7 +1,8 @@
 """The full training state in one safetensors file, written atomically.
 
-Tensors: both networks (and the generator's moving average, if kept), both Adam states and the torch RNG. Metadata (strings): the
-training config, both network configs, the step and the optimizers' param groups.
+Tensors: both networks (and the generator's moving average, if kept), both Adam states and
+the torch RNG. Metadata (strings): the training config, both network configs, the step and the
+optimizers' param groups.
 Nothing is pickled, so a checkpoint can be loaded from anywhere without risk.
 """
 
@@ -73,11 +74,11 @@ def load_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, gener
     A checkpoint without a moving average leaves generator_ema as it is: it starts from the resumed G.
     """
     tensors, meta = read_checkpoint(path)
-    nets = {"G.": generator, "D.": discriminator, "G_ema.": generator_ema}
+    nets = {"G.": generator, "D.": discriminator}
+    if generator_ema is not None and any(k.startswith("G_ema.") for k in tensors):
+        nets["G_ema."] = generator_ema
     for prefix, net in nets.items():
-        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        if net is not None and (state or prefix != "G_ema."):
-            net.load_state_dict(state)
+        net.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
     opt_g.load_state_dict(_unflatten_optimizer("optG", tensors, meta))
     opt_d.load_state_dict(_unflatten_optimizer("optD", tensors, meta))
     torch.set_rng_state(tensors["rng.torch"])

@@ -21,7 +21,8 @@ from PIL import Image
 from torchvision.utils import save_image
 
 from model import load_translator, save_generator
-from model.images import to_tensor
+from model.images import to_rgb, to_tensor
+from model.translate import open_image
 from model.weights import atomic_write, load_generator
 
 from .card import write_model_card
@@ -43,7 +44,7 @@ def export(run: Path, out: Path, data: Path, train_data: Path | None, command: s
     if sample_inputs is None:
         save_sample_grid(out / "samples.png", *grid)
     else:
-        inputs = [Image.open(p).convert("RGB").resize((256, 256)) for p in sorted(Path(sample_inputs).glob("*.png"))]
+        inputs = [to_rgb(open_image(p)).resize((256, 256)) for p in sorted(Path(sample_inputs).glob("*.png"))]
         pairs = [to_tensor(im) for x in inputs for im in (x, translator(x))]
         atomic_write(out / "samples.png", lambda p: save_image(torch.stack(pairs).add(1).div(2), p, nrow=2, padding=2,
                                                                 pad_value=1.0, format="png"))  # fmt: skip

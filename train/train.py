@@ -206,8 +206,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         return elapsed_before + time.perf_counter() - started
 
     def checkpoint():
-        save_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d,
-                        step=step, train_config=dataclasses.asdict(cfg), elapsed_s=elapsed(), generator_ema=G_ema)  # fmt: skip
+        save_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d, step=step,
+                        train_config=dataclasses.asdict(cfg), elapsed_s=elapsed(), generator_ema=G_ema)  # fmt: skip
         save_loss_curve(log_path, out / "loss_curve.png")
 
     def G_eval():

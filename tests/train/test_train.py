@@ -97,6 +97,14 @@ def test_moving_average_is_what_gets_exported(tmp_path):
     assert (ckpt["G." + name] - average).abs().max() > 1e-5  # training carries on with the raw weights
 
 
+def test_a_run_without_a_moving_average_can_resume_with_one(tmp_path):
+    data = write_ab_folder(tmp_path / "d", 8)
+    train(tiny_config(data, tmp_path / "run", max_steps=3))
+    assert not any(k.startswith("G_ema.") for k in load_file(tmp_path / "run" / "checkpoint.safetensors"))
+    assert main(["--resume", "--out", str(tmp_path / "run"), "--ema", "0.9", "--max-steps", "4"]) == 0
+    assert any(k.startswith("G_ema.") for k in load_file(tmp_path / "run" / "checkpoint.safetensors"))
+
+
 def test_resume_refuses_a_half_written_checkpoint(tmp_path, capsys):
     data = write_ab_folder(tmp_path / "d", 8)
     train(tiny_config(data, tmp_path / "run", max_steps=3))
