@@ -63,7 +63,7 @@ def render_card(config: dict, images: list[str], extra: str = "") -> str:
         lines += ["## Validation metrics", "", f"Over {metrics['count']} validation images, [0, 1] range, at the training size:", "",
                   "| L1 | PSNR (dB) | SSIM |", "|---|---|---|", f"| {metrics['l1']:.4f} | {metrics['psnr']:.2f} | {metrics['ssim']:.4f} |", ""]  # fmt: skip
     if tc:
-        keys = ("size", "ngf", "ndf", "receptive_field", "batch_size", "lr", "l1_weight", "epochs", "epochs_decay",
+        keys = ("size", "ngf", "ndf", "receptive_field", "batch_size", "lr", "l1_weight", "gan_weight", "epochs", "epochs_decay",
                 "augment", "ema")  # fmt: skip
         lines += ["## Training", "", f"Trained for {config.get('step', '?')} steps with:", "", "| setting | value |", "|---|---|"]
         lines += [f"| {k} | {tc[k]} |" for k in keys if k in tc] + [""]

@@ -16,8 +16,14 @@ def generator_gan_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 
 
-def generator_loss(fake_logits: torch.Tensor, fake: torch.Tensor, target: torch.Tensor, l1_weight: float = 100.0):
-    """Returns (total, gan, l1): total = gan + lambda * L1."""
-    gan = generator_gan_loss(fake_logits)
+def generator_loss(fake_logits: torch.Tensor | None, fake: torch.Tensor, target: torch.Tensor,
+                   l1_weight: float = 100.0, gan_weight: float = 1.0):
+    """Returns (total, gan, l1): total = gan_weight * gan + lambda * L1.
+
+    fake_logits None means L1 alone (the paper's "L1" ablation): gan is then reported as 0.
+    """
     l1 = F.l1_loss(fake, target)
-    return gan + l1_weight * l1, gan, l1
+    if fake_logits is None:
+        return l1_weight * l1, torch.zeros((), device=fake.device), l1
+    gan = generator_gan_loss(fake_logits)
+    return gan_weight * gan + l1_weight * l1, gan, l1

@@ -52,6 +52,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     l1_weight: float = 100.0
+    gan_weight: float = 1.0  # 0: L1 alone, no discriminator (the paper's "L1" ablation, Table 1)
     ema: float = 0.0  # if > 0, validate and export an exponential moving average of G's weights with this decay
     epochs: int = 100  # at the constant learning rate
     epochs_decay: int = 100  # then linearly down to zero
@@ -244,18 +245,21 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                     with autocast:
                         fake = G_train(x)
                     # D step: real pairs -> 1, fake pairs -> 0.
-                    D.requires_grad_(True)
-                    opt_d.zero_grad(set_to_none=True)
-                    with autocast:
-                        loss_d = discriminator_loss(D_train(x, y).float(), D_train(x, fake.detach()).float())
-                    loss_d.backward()
-                    opt_d.step()
+                    fake_logits, loss_d = None, torch.zeros(())
+                    if cfg.gan_weight > 0:
+                        D.requires_grad_(True)
+                        opt_d.zero_grad(set_to_none=True)
+                        with autocast:
+                            loss_d = discriminator_loss(D_train(x, y).float(), D_train(x, fake.detach()).float())
+                        loss_d.backward()
+                        opt_d.step()
                     # G step: fool D and stay close to the target in L1. D is frozen and used unwrapped.
                     D.requires_grad_(False)
                     opt_g.zero_grad(set_to_none=True)
-                    with autocast:
-                        fake_logits = D(x, fake).float()
-                    loss_g, gan, l1 = generator_loss(fake_logits, fake.float(), y, cfg.l1_weight)
+                    if cfg.gan_weight > 0:
+                        with autocast:
+                            fake_logits = D(x, fake).float()
+                    loss_g, gan, l1 = generator_loss(fake_logits, fake.float(), y, cfg.l1_weight, cfg.gan_weight)
                     loss_g.backward()
                     opt_g.step()
                     if G_ema is not None:

@@ -35,3 +35,16 @@ def test_generator_loss_adds_lambda_times_l1():
     total, gan, l1 = generator_loss(fake_logits, fake, target, l1_weight=100.0)
     assert l1.item() == pytest.approx(0.5)
     assert total.item() == pytest.approx(softplus(1.0) + 50.0, abs=1e-5)  # 51.313262
+
+
+def test_generator_loss_without_logits_is_lambda_times_l1():
+    fake, target = torch.full((1, 3, 4, 4), 0.5), torch.zeros(1, 3, 4, 4)
+    total, gan, l1 = generator_loss(None, fake, target, l1_weight=100.0)
+    assert (total.item(), gan.item(), l1.item()) == pytest.approx((50.0, 0.0, 0.5))
+
+
+def test_generator_loss_weighs_the_gan_term():
+    fake_logits = torch.full((1, 1, 2, 2), -1.0)
+    fake, target = torch.full((1, 3, 4, 4), 0.5), torch.zeros(1, 3, 4, 4)
+    total, _, _ = generator_loss(fake_logits, fake, target, l1_weight=100.0, gan_weight=0.5)
+    assert total.item() == pytest.approx(0.5 * softplus(1.0) + 50.0, abs=1e-5)

@@ -178,3 +178,16 @@ def test_other_settings_train(tmp_path, options):
     data = write_ab_folder(tmp_path / "d", 8)
     result = train(tiny_config(data, tmp_path / "run", epochs=1, epochs_decay=0, **options))
     assert result["step"] == 4
+
+
+def test_l1_alone_leaves_the_discriminator_untouched(tmp_path):
+    data = write_ab_folder(tmp_path / "d", 8)
+    seen = []
+    train(tiny_config(data, tmp_path / "run", epochs=1, epochs_decay=0, gan_weight=0.0),
+          on_step=lambda step, G, D: seen.append([p.detach().clone() for p in D.parameters()]))  # fmt: skip
+    assert len(seen) == 4
+    assert all(torch.equal(a, b) for later in seen[1:] for a, b in zip(seen[0], later))
+    with open(tmp_path / "run" / "losses.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert all(float(r["loss_D"]) == 0 and float(r["loss_G_gan"]) == 0 for r in rows)
+    assert all(float(r["loss_G_l1"]) > 0 for r in rows)
