@@ -46,3 +46,31 @@ def test_a_shipped_model_loads_offline_from_a_fresh_process():
 def test_the_edges2shoes_card_shows_drawings():
     card = (ROOT / "weights" / "edges2shoes" / "README.md").read_text()
     assert (ROOT / "weights" / "edges2shoes" / "drawings.png").is_file() and "(drawings.png)" in card
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_model_beats_both_trivial_baselines_on_every_metric(name):
+    # The figures train.export measured on the whole val split when it wrote the folder.
+    config = json.loads((ROOT / "weights" / name / "config.json").read_text())
+    model = config["val_metrics"]
+    for baseline, score in config["baselines"].items():
+        assert model["l1"] < score["l1"], f"{name}: L1 {model['l1']:.4f} vs {baseline} {score['l1']:.4f}"
+        assert model["psnr"] > score["psnr"], f"{name}: PSNR {model['psnr']:.2f} vs {baseline} {score['psnr']:.2f}"
+        assert model["ssim"] > score["ssim"], f"{name}: SSIM {model['ssim']:.3f} vs {baseline} {score['ssim']:.3f}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_models_recorded_metrics_reproduce_on_the_real_val_split(name):
+    from model import load_translator
+    from train.data import PairedImageFolder
+    from train.evaluate import evaluate
+
+    config = json.loads((ROOT / "weights" / name / "config.json").read_text())
+    val = ROOT.parent / "shared" / "data" / config["dataset"] / "val"
+    if not val.is_dir():
+        pytest.skip(f"{val} is not here")
+    metrics, _ = evaluate(load_translator(ROOT / "weights" / name, device="cpu"), PairedImageFolder(val, config["direction"], train=False))
+    assert metrics["count"] == config["val_metrics"]["count"]
+    for key in ("l1", "psnr", "ssim"):
+        assert metrics[key] == pytest.approx(config["val_metrics"][key], rel=1e-3), key
