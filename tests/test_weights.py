@@ -12,6 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.name for p in (ROOT / "weights").iterdir() if p.is_dir()) if (ROOT / "weights").is_dir() else []
 
 
+def shipped_config(name: str) -> dict:
+    return json.loads((ROOT / "weights" / name / "config.json").read_text())
+
+
 def test_the_headline_model_ships():
     assert "edges2shoes" in SHIPPED
 
@@ -22,7 +26,7 @@ def test_a_shipped_model_folder_is_complete_and_small(name):
     for file in ("model.safetensors", "config.json", "README.md", "samples.png"):
         assert (folder / file).is_file(), f"weights/{name}/{file}"
     assert (folder / "model.safetensors").stat().st_size < 50 * 2**20
-    config = json.loads((folder / "config.json").read_text())
+    config = shipped_config(name)
     card = (folder / "README.md").read_text()
     assert card.startswith("---\nlicense: other\n")
     assert f"--data ../shared/data/{config['dataset']} " in card  # the command that reproduces it
@@ -51,7 +55,7 @@ def test_the_edges2shoes_card_shows_drawings():
 @pytest.mark.parametrize("name", SHIPPED)
 def test_a_shipped_model_beats_both_trivial_baselines_on_every_metric(name):
     # The figures train.export measured on the whole val split when it wrote the folder.
-    config = json.loads((ROOT / "weights" / name / "config.json").read_text())
+    config = shipped_config(name)
     model = config["val_metrics"]
     for baseline, score in config["baselines"].items():
         assert model["l1"] < score["l1"], f"{name}: L1 {model['l1']:.4f} vs {baseline} {score['l1']:.4f}"
@@ -66,7 +70,7 @@ def test_a_shipped_models_recorded_metrics_reproduce_on_the_real_val_split(name)
     from train.data import PairedImageFolder
     from train.evaluate import evaluate
 
-    config = json.loads((ROOT / "weights" / name / "config.json").read_text())
+    config = shipped_config(name)
     val = ROOT.parent / "shared" / "data" / config["dataset"] / "val"
     if not val.is_dir():
         pytest.skip(f"{val} is not here")
