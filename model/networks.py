@@ -23,6 +23,7 @@ class GeneratorConfig:
     ngf: int = 64  # width of the first encoder layer
     norm: str = "batch"  # "batch" or "instance"
     dropout: float = 0.5
+    upsample: str = "transposed"  # the paper's 4x4 transposed convolutions, or "resize": nearest 2x then a 3x3 conv (Odena et al. 2016, no checkerboard)
 
     @property
     def num_levels(self) -> int:
@@ -68,6 +69,15 @@ def norm_layer(kind: str, channels: int) -> nn.Module:
     raise ValueError(f"norm must be 'batch' or 'instance', got {kind!r}")
 
 
+def upsampling(kind: str, cin: int, cout: int, bias: bool) -> nn.Module:
+    """A layer that doubles the resolution: the paper's transposed conv, or resize-convolution."""
+    if kind == "transposed":
+        return nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=bias)
+    if kind == "resize":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, cout, 3, 1, 1, bias=bias))
+    raise ValueError(f"upsample must be 'transposed' or 'resize', got {kind!r}")
+
+
 def init_weights(net: nn.Module, std: float = 0.02) -> None:
     """The paper's initialisation: weights from N(0, 0.02), norm scales from N(1, 0.02)."""
     for m in net.modules():
@@ -94,7 +104,7 @@ class UNetGenerator(nn.Module):
             return nn.Sequential(*layers, norm_layer(c.norm, cout)) if norm else nn.Sequential(*layers)
 
         def up(cin, cout, dropout):
-            layers = [nn.ReLU(), nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=bias), norm_layer(c.norm, cout)]
+            layers = [nn.ReLU(), upsampling(c.upsample, cin, cout, bias), norm_layer(c.norm, cout)]
             return nn.Sequential(*layers, nn.Dropout(c.dropout)) if dropout else nn.Sequential(*layers)
 
         # Encoder: no norm on the first layer, nor on the 1x1 bottleneck.
@@ -106,7 +116,7 @@ class UNetGenerator(nn.Module):
         for i in range(n - 1, 0, -1):
             cin = widths[i] if i == n - 1 else 2 * widths[i]
             self.up.append(up(cin, widths[i - 1], dropout=(n - 1 - i) < 3 and c.dropout > 0))
-        self.out = nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(2 * widths[0], c.out_channels, 4, 2, 1), nn.Tanh())
+        self.out = nn.Sequential(nn.ReLU(), upsampling(c.upsample, 2 * widths[0], c.out_channels, True), nn.Tanh())
         init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

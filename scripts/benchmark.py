@@ -45,6 +45,7 @@ def main() -> int:
     p.add_argument("--weights", default=str(ROOT / "weights" / "edges2shoes"))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=50)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -52,8 +53,8 @@ def main() -> int:
     ImageDraw.Draw(drawing).line([(40, 250), (60, 150), (200, 140), (340, 230), (340, 280), (40, 285), (40, 250)],
                                  fill=(0, 0, 0, 255), width=4)  # fmt: skip
     edges = drawing_to_edges(drawing, 256)
-    shipped = load_translator(args.weights, device="cpu")
-    paper = Translator(UNetGenerator(GeneratorConfig(256, ngf=64)).eval(), device="cpu")
+    shipped = load_translator(args.weights, device=args.device)
+    paper = Translator(UNetGenerator(GeneratorConfig(256, ngf=64)).eval(), device=args.device)
     x_shipped = shipped.preprocess(edges)[None]
     x_paper = paper.preprocess(edges)[None]
 
@@ -64,7 +65,7 @@ def main() -> int:
         ("paper U-Net 256 ngf64: network only", timeit(lambda: paper.translate_tensor(x_paper), max(10, args.repeats // 3))),
     ]
     g = shipped.config
-    print(f"torch {torch.__version__}, {args.threads} thread(s), batch 1; shipped: {args.weights} "
+    print(f"torch {torch.__version__}, {args.device}, {args.threads} thread(s), batch 1; shipped: {args.weights} "
           f"(U-Net {g.image_size}, ngf {g.ngf}, {g.norm} norm)")  # fmt: skip
     print(f"{'':40s} {'median ms':>10s} {'p90 ms':>8s}")
     for name, (median, p90) in rows:

@@ -48,7 +48,7 @@ def main() -> int:
     p.add_argument("--limit", type=int, default=0, help="only the first N pairs")
     args = p.parse_args()
     translator = load_translator(args.weights)
-    data = PairedImageFolder(args.data, translator.meta.get("direction", "AtoB"), train=False)
+    data = PairedImageFolder(args.data, translator.meta.get("direction", "AtoB"))
     n = min(args.limit or len(data), len(data))
     rows: dict[str, list] = {}
     split: list = []

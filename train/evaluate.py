@@ -1,4 +1,4 @@
-"""Score a generator on paired data: L1, PSNR and SSIM over [0, 1] images, as one JSON line.
+"""Score a generator on paired data: L1, PSNR, SSIM, KID and colour variety, as one JSON line.
 
     python -m train.evaluate --weights weights/edges2shoes --data ../shared/data/edges2shoes/val
     python -m train.evaluate --baseline mean --train-data ../shared/data/facades/train --data ../shared/data/facades/val --direction BtoA
@@ -26,11 +26,12 @@ from model.images import to_tensor
 from .data import DatasetError, PairedImageFolder
 from .metrics import ImageMetrics, to_unit
 from .plots import save_sample_grid
+from .realism import MissingExtras
 
 
 def mean_image(folder: Path, direction: str) -> Image.Image:
     """The per-pixel mean of the target images of a folder (the 'mean training image' baseline)."""
-    data = PairedImageFolder(folder, direction, train=False)
+    data = PairedImageFolder(folder, direction)
     total = None
     for i in tqdm(range(len(data)), desc="mean image", unit="img"):
         target = np.asarray(data.load_pair(i)[1], dtype=np.float64)
@@ -38,10 +39,14 @@ def mean_image(folder: Path, direction: str) -> Image.Image:
     return Image.fromarray(np.round(total / len(data)).astype(np.uint8))
 
 
-def evaluate(predict, data: PairedImageFolder, limit: int | None = None, grid_rows: int = 8):
-    """predict(PIL input) -> PIL output. Returns (metrics dict, grid tensors)."""
+def evaluate(predict, data: PairedImageFolder, limit: int | None = None, grid_rows: int = 8, realism: bool = False):
+    """predict(PIL input) -> PIL output. Returns (metrics dict, grid tensors).
+
+    realism: also KID against the targets and the colour variety of the outputs (train.realism).
+    """
     meter = ImageMetrics()
     grid = ([], [], [])
+    outputs, targets = [], []
     n = len(data) if not limit else min(limit, len(data))
     for i in tqdm(range(n), desc="evaluating", unit="img"):
         x, y = data.load_pair(i)
@@ -50,10 +55,18 @@ def evaluate(predict, data: PairedImageFolder, limit: int | None = None, grid_ro
             out = out.resize(y.size, Image.Resampling.BICUBIC)
         tx, ty, to = (to_tensor(im.convert("RGB")) for im in (x.resize(y.size), y, out))
         meter.update(to_unit(to)[None], to_unit(ty)[None])
+        if realism:
+            outputs.append(out)
+            targets.append(y)
         if i < grid_rows:
             for keep, t in zip(grid, (tx, to, ty)):
                 keep.append(t)
-    return meter.compute(), [torch.stack(g) for g in grid]
+    metrics = meter.compute()
+    if realism:
+        from .realism import colour_variety, kid
+
+        metrics.update(kid=kid(outputs, targets), colour=colour_variety(outputs, targets))
+    return metrics, [torch.stack(g) for g in grid]
 
 
 def main(argv=None) -> int:
@@ -66,6 +79,8 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, default=None, help="score only the first N pairs")
     p.add_argument("--grid", type=Path, default=Path("eval_grid.png"), help="where to write the grid PNG")
     p.add_argument("--device", default=None)
+    p.add_argument("--realism", action=argparse.BooleanOptionalAction, default=True,
+                   help="KID against the targets and colour variety (needs requirements-eval.txt)")  # fmt: skip
     args = p.parse_args(argv)
     if bool(args.weights) == bool(args.baseline):
         p.error("give either --weights or --baseline")
@@ -84,8 +99,11 @@ def main(argv=None) -> int:
                 mean = mean_image(args.train_data, direction)
                 predict = lambda x: mean.resize(x.size, Image.Resampling.BICUBIC)  # noqa: E731
             name = f"baseline:{args.baseline}"
-        data = PairedImageFolder(args.data, direction, train=False)
-        metrics, grid = evaluate(predict, data, args.limit)
+        data = PairedImageFolder(args.data, direction)
+        metrics, grid = evaluate(predict, data, args.limit, realism=args.realism)
+    except MissingExtras as e:
+        print(f"error: {e}, or pass --no-realism for the pixel metrics alone", file=sys.stderr)
+        return 2
     except (WeightsError, DatasetError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -29,18 +29,24 @@ from .card import write_model_card
 from .data import PairedImageFolder
 from .evaluate import evaluate, mean_image
 from .plots import save_sample_grid
+from .realism import MissingExtras
 
 
 def export(run: Path, out: Path, data: Path, train_data: Path | None, command: str = "", notes: str = "",
-           cpu_hours: float | None = None, sample_inputs: Path | None = None) -> dict:  # fmt: skip
+           cpu_hours: float | None = None, sample_inputs: Path | None = None, gpu: str = "") -> dict:  # fmt: skip
     """sample_inputs: a folder of inputs for the card's grid (input | output), for data whose
-    terms forbid showing its images (Cityscapes); by default the grid shows val pairs."""
+    terms forbid showing its images (Cityscapes); by default the grid shows val pairs.
+    gpu: the GPU it trained on, if any; its training time is read from the run's metrics.jsonl."""
     generator, meta = load_generator(run / "generator")
     save_generator(out, generator, {k: v for k, v in meta.items() if k != "generator"}, dtype=torch.float16)
     translator = load_translator(out, device="cpu")  # score what is shipped: the fp16 weights
     direction = meta.get("direction", "AtoB")
-    val = PairedImageFolder(data, direction, train=False)
-    metrics, grid = evaluate(translator, val)
+    val = PairedImageFolder(data, direction)
+    try:
+        metrics, grid = evaluate(translator, val, realism=True)
+    except MissingExtras as e:
+        print(f"note: no KID or colour figures in the card: {e}", file=sys.stderr)
+        metrics, grid = evaluate(translator, val)
     if sample_inputs is None:
         save_sample_grid(out / "samples.png", *grid)
     else:
@@ -53,7 +59,8 @@ def export(run: Path, out: Path, data: Path, train_data: Path | None, command: s
     if train_data:
         mean = mean_image(train_data, direction)
         baselines["mean training image"], _ = evaluate(lambda x: mean.resize(x.size), val)
-    meta.update(val_metrics=metrics, baselines=baselines, cpu_hours=cpu_hours)
+    gpu_minutes = round(training_seconds(run) / 60, 1) if gpu else None
+    meta.update(val_metrics=metrics, baselines=baselines, cpu_hours=cpu_hours, **({"gpu": gpu, "gpu_minutes": gpu_minutes} if gpu else {}))
     config = json.loads((out / "config.json").read_text())
     config.update({k: v for k, v in meta.items() if k != "generator"})
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
@@ -62,6 +69,13 @@ def export(run: Path, out: Path, data: Path, train_data: Path | None, command: s
     rows = ["| output | L1 | PSNR (dB) | SSIM |", "|---|---|---|---|",
             f"| **this model** | **{metrics['l1']:.4f}** | **{metrics['psnr']:.2f}** | **{metrics['ssim']:.4f}** |"]  # fmt: skip
     rows += [f"| {name} | {m['l1']:.4f} | {m['psnr']:.2f} | {m['ssim']:.4f} |" for name, m in baselines.items()]
+    if "kid" in metrics:
+        k, c = metrics["kid"], metrics["colour"]
+        rows += ["", "Realism (`train/realism.py`: KID on EfficientNet-Lite0 features against the val photos; "
+                 "the mean colours of the shoes):", "",
+                 "| KID x1000 | spread of mean colours, vs the photos' | bright shoes | bright photos |", "|---|---|---|---|",
+                 f"| {k['kid_x1000']:.0f} ± {k['kid_x1000_std']:.0f} | {c['spread_vs_real']:.2f} | "
+                 f"{100 * c['bright_share']:.1f}% | {100 * c['bright_share_real']:.1f}% |"]  # fmt: skip
     extra = [f"## Validation at 256x256 ({metrics['count']} pairs of `{data}`)", "",
              "Measured by `python -m train.export` on the shipped fp16 weights, outputs resized to the "
              "targets' 256x256 where the model runs smaller; L1 and PSNR over [0, 1] images, SSIM from scikit-image.", "",
@@ -69,12 +83,20 @@ def export(run: Path, out: Path, data: Path, train_data: Path | None, command: s
     if cpu_hours is not None:
         extra += [f"Training took {cpu_hours:.2f} hours of one CPU core (one compute thread plus a data-loading "
                   "worker, on a 2-core Xeon; no GPU).", ""]  # fmt: skip
+    if gpu:
+        extra += [f"Training took {gpu_minutes} minutes on {gpu}.", ""]
     if command:
         extra += ["## Reproduce", "", "```bash", command, "```", ""]
     if notes:
         extra += [notes, ""]
     write_model_card(out, None, "\n".join(extra))
     return {"out": str(out), **metrics, "baselines": baselines}
+
+
+def training_seconds(run: Path) -> float:
+    """Wall-clock seconds of training, as the run's last metrics.jsonl row records them."""
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    return float(rows[-1]["elapsed_s"])
 
 
 def main(argv=None) -> int:
@@ -86,10 +108,12 @@ def main(argv=None) -> int:
     p.add_argument("--command", default="", help="the command that trained it, for the card")
     p.add_argument("--notes-file", type=Path, help="markdown appended to the card")
     p.add_argument("--cpu-hours", type=float, default=None)
+    p.add_argument("--gpu", default="", help="the GPU it trained on, e.g. 'one NVIDIA H200'; the time comes from the run")
     p.add_argument("--sample-inputs", type=Path, help="inputs for the card's grid instead of val pairs (e.g. examples/cityscapes)")
     args = p.parse_args(argv)
     notes = args.notes_file.read_text() if args.notes_file else ""
-    result = export(args.run, args.out, args.data, args.train_data, args.command, notes, args.cpu_hours, args.sample_inputs)
+    result = export(args.run, args.out, args.data, args.train_data, args.command, notes, args.cpu_hours,
+                    args.sample_inputs, args.gpu)
     print(json.dumps(result))
     return 0
 

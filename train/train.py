@@ -12,9 +12,13 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import inspect
 import json
 import os
+import re
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +33,9 @@ from model import DiscriminatorConfig, GeneratorConfig, PatchDiscriminator, UNet
 from model.translate import inference_network
 from model.weights import WeightsError
 
-from .augment import DrawingAugment
+from .augment import BatchAugment
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, read_checkpoint, save_checkpoint
-from .data import DatasetError, PairedImageFolder
+from .data import DatasetError, PairedImageFolder, PreloadedPairs
 from .losses import discriminator_loss, generator_loss
 from .metrics import ImageMetrics, to_unit
 from .plots import save_loss_curve, save_sample_grid
@@ -40,66 +44,88 @@ from .plots import save_loss_curve, save_sample_grid
 @dataclass
 class TrainConfig:
     data: str = ""  # a folder of pairs, or one with train/ and val/ inside
-    out: str = "runs/pix2pix"
-    direction: str = "AtoB"
+    out: str = "runs/pix2pix"  # the run folder: checkpoint, logs, samples and the exported generator/
+    direction: str = "AtoB"  # AtoB: left half -> right half of each pair; BtoA: the other way
     size: int = 256  # training resolution; the U-Net has log2(size) levels
-    ngf: int = 64
-    ndf: int = 64
-    norm: str = "batch"
-    receptive_field: int = 70
-    batch_size: int = 1
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    l1_weight: float = 100.0
+    upsample: str = "transposed"  # the decoder's upsampling: the paper's transposed conv, or "resize" (nearest 2x + 3x3 conv)
+    ngf: int = 64  # generator width (64: the paper's 54M parameters at 256 px, a 218 MB generator and 686 MB checkpoint; 32: a quarter)
+    ndf: int = 64  # discriminator width; at 256 px the PatchGAN costs more than an ngf-32 generator
+    norm: str = "batch"  # the paper's batch norm, or instance norm (the same at batch 1; lets D see real and fake in one pass)
+    receptive_field: int = 70  # PatchGAN patch size: 1 (PixelGAN), 16, 70 (the paper's) or 286
+    batch_size: int = 1  # the paper trains with 1
+    lr: float = 2e-4  # Adam learning rate of both networks
+    beta1: float = 0.5  # Adam's first momentum coefficient
+    beta2: float = 0.999  # Adam's second momentum coefficient
+    l1_weight: float = 100.0  # lambda, the weight of the L1 term
     gan_weight: float = 1.0  # 0: L1 alone, no discriminator (the paper's "L1" ablation, Table 1)
     ema: float = 0.0  # if > 0, validate and export an exponential moving average of G's weights with this decay
     epochs: int = 100  # at the constant learning rate
     epochs_decay: int = 100  # then linearly down to zero
-    augment: str = "jitter"  # "jitter" (the paper's) or "drawing" (jitter + DrawingAugment, for edges)
-    seed: int = 0
-    workers: int = 2
-    checkpoint_every: int = 500  # steps
-    sample_every: int = 500  # steps
-    val_count: int = 100  # validation images scored after each epoch (0: none)
-    bf16: bool = False
-    channels_last: bool = True
-    skip_bad_files: bool = False
+    augment: str = "jitter"  # "jitter" (the paper's: crop and mirror) or "drawing" (also sketch-like edge maps)
+    crop: bool = True  # random crop after resizing to 286/256 of the size; off: whole images, mirrored only
+    extra_data: str = ""  # more training pairs: folders, comma-separated, added to DATA's train split
+    seed: int = 0  # seeds initialisation, data order, augmentation and dropout
+    checkpoint_every: int = 500  # steps between checkpoints (one is also written when the run stops)
+    sample_every: int = 500  # steps between sample grids in OUT/samples (one is also written at each export)
+    log_every: int = 1  # steps between rows of losses.csv
+    val_count: int = 100  # validation images scored at each export (0: none)
+    bf16: bool = False  # bfloat16 autocast: pays on GPUs, not on CPUs without AMX
+    channels_last: bool = True  # NHWC memory layout, faster convolutions on CPU at batch >= 4
+    skip_bad_files: bool = False  # warn about unreadable images and go on, instead of stopping
     dataset_name: str = ""  # for the model card; defaults to the data folder's name
     push_to_hub: str = ""  # a repo id to upload generator/ to when training ends
-    max_steps: int = 0  # stop (with a checkpoint) after this many steps in all; 0: train to the end
+    budget_minutes: float = 0.0  # fit the schedule (EPOCHS and EPOCHS_DECAY, in their ratio) to this many minutes, timed over the first steps
+    export_every: int = 1  # epochs between validations and exports (there is always one at the end)
+    max_steps: int = 0  # pause (checkpoint and export) at this step in all; --resume without it goes on to the end
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 CHOICES = {"direction": ["AtoB", "BtoA"], "norm": ["batch", "instance"], "augment": ["jitter", "drawing"],
+           "upsample": ["transposed", "resize"],
            "receptive_field": [1, 16, 70, 286]}  # fmt: skip
+
+
+def field_help() -> dict[str, str]:
+    """Each TrainConfig field's comment, read from this file's source: one text for the code and --help."""
+    source = inspect.getsource(TrainConfig)
+    return dict(re.findall(r"^\s+(\w+): [^=]+= .*?  # (.*)$", source, flags=re.MULTILINE))
 
 
 def parse_args(argv=None) -> tuple[TrainConfig, bool]:
     p = argparse.ArgumentParser(prog="python -m train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    helps = field_help()
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         default = f"{f.default}" if f.default != "" else "none"
+        text = f"{helps.get(f.name, '')} (default: {default})".replace("%", "%%")
         if f.type in (bool, "bool"):
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f"(default: {default})")
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
         else:
             p.add_argument(flag, type=type(f.default), default=None, choices=CHOICES.get(f.name),
-                           metavar=f.name.upper() if f.name not in CHOICES else None, help=f"(default: {default})")  # fmt: skip
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
+                           metavar=f.name.upper() if f.name not in CHOICES else None, help=text)  # fmt: skip
+    p.add_argument("--resume", action="store_true",
+                   help="continue OUT's run from its checkpoint, to the end of its schedule or to --max-steps")  # fmt: skip
     args = vars(p.parse_args(argv))
     resume = args.pop("resume")
     given = {k: v for k, v in args.items() if v is not None}
     if resume:
         # The checkpoint's config wins, except for what is given again on the command line.
+        # --max-steps is a pause, not part of the schedule: it is never carried over.
         out = Path(given.get("out", TrainConfig.out))
         try:
             _, meta = read_checkpoint(out / CHECKPOINT_NAME)
         except WeightsError as e:
             p.error(f"cannot resume: {e}")
-        return TrainConfig(**{**json.loads(meta["train_config"]), **given}), True
+        saved = {**json.loads(meta["train_config"]), "max_steps": 0}
+        return TrainConfig.from_dict({**saved, **given}), True
     if not given.get("data"):
         p.error("--data is required")
-    return TrainConfig(**{**dataclasses.asdict(TrainConfig()), **given}), False
+    return TrainConfig(**given), False
 
 
 def split_folders(data: str) -> tuple[Path, Path | None]:
@@ -116,6 +142,34 @@ def learning_rate(cfg: TrainConfig, step: int, steps_per_epoch: int) -> float:
     if step < decay_start or decay_steps == 0:
         return cfg.lr
     return cfg.lr * max(0.0, 1.0 - (step - decay_start) / decay_steps)
+
+
+def final_step(cfg: TrainConfig, steps_per_epoch: int) -> int:
+    """The step where this run stops: the end of its schedule, or the --max-steps pause before it."""
+    total_steps = (cfg.epochs + cfg.epochs_decay) * steps_per_epoch
+    return min(total_steps, cfg.max_steps) if cfg.max_steps else total_steps
+
+
+BUDGET_WARMUP = 20  # steps skipped before timing, to fit a schedule to --budget-minutes
+
+
+def budget_timed_enough(cfg: TrainConfig, steps: int, seconds: float) -> bool:
+    """At least 60 steps and a tenth of the budget (at most 30 s): runs sharing a machine start at different times."""
+    return steps >= 60 and seconds >= min(30.0, 0.1 * cfg.budget_minutes * 60)
+
+
+def fit_to_budget(cfg: TrainConfig, step: int, steps_per_epoch: int, timed_steps: int, timed_s: float,
+                  elapsed_s: float) -> TrainConfig:  # fmt: skip
+    """Set epochs and epochs_decay, in their given ratio, so that the run ends within cfg.budget_minutes.
+
+    A tenth of the budget is kept for validation and export.
+    """
+    seconds_per_step = timed_s / timed_steps
+    steps = step + max(0.0, 0.9 * cfg.budget_minutes * 60 - elapsed_s) / seconds_per_step
+    epochs = max(1, int(steps // steps_per_epoch))
+    share = cfg.epochs / max(1, cfg.epochs + cfg.epochs_decay)
+    constant = max(1, round(epochs * share)) if cfg.epochs else 0
+    return dataclasses.replace(cfg, epochs=constant, epochs_decay=max(0, epochs - constant))
 
 
 def ema_with_warmup(decay: float):
@@ -143,29 +197,37 @@ def epoch_indices(n: int, epoch: int, seed: int, batch: int, rank: int, world: i
 
 def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     """Run (or resume) training; on_step(step, G, D), if given, is called after every step."""
-    distributed = "RANK" in os.environ and int(os.environ.get("WORLD_SIZE", "1")) > 1
+    distributed = "RANK" in os.environ  # started by torchrun, even with one process
     if distributed:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
+    if distributed and rank == 0:
+        print(f"distributed: {dist.get_backend()} backend, {world} process(es)", flush=True)
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
     main_process = rank == 0
     out = Path(cfg.out)
     torch.manual_seed(cfg.seed + rank)  # dropout noise differs between ranks, as with more data
 
     train_dir, val_dir = split_folders(cfg.data)
-    augment = DrawingAugment() if cfg.augment == "drawing" else None
-    train_set = PairedImageFolder(train_dir, cfg.direction, cfg.size, True, cfg.seed, cfg.skip_bad_files, augment)
-    val_set = PairedImageFolder(val_dir, cfg.direction, cfg.size, False) if val_dir and cfg.val_count else None
+    train_folders = [train_dir] + [Path(f) for f in cfg.extra_data.split(",") if f]
+    load_size = round(cfg.size * 286 / 256) if cfg.crop else cfg.size  # the paper's jitter: 286 for 256
+    train_set = PreloadedPairs(train_folders, cfg.direction, load_size, cfg.skip_bad_files, cfg.augment == "drawing")
+    if device.type == "cuda":
+        train_set.to(device)
+    augment = BatchAugment(cfg.size, cfg.crop, cfg.augment == "drawing")
+    val_set = PairedImageFolder(val_dir, cfg.direction, cfg.size) if val_dir and cfg.val_count else None
     steps_per_epoch = len(train_set) // (cfg.batch_size * world)
     if steps_per_epoch == 0:
         raise DatasetError(f"{train_dir} has {len(train_set)} pairs, fewer than one batch of {cfg.batch_size} x {world} ranks.")
-    total_steps = (cfg.epochs + cfg.epochs_decay) * steps_per_epoch
+    if cfg.budget_minutes and distributed:
+        raise ValueError("--budget-minutes times one process; give --epochs and --epochs-decay with torchrun.")
+    last_step = final_step(cfg, steps_per_epoch)
 
     d_config = DiscriminatorConfig(6, cfg.ndf, cfg.receptive_field, cfg.norm)
     if cfg.size < d_config.min_image_size:
         raise ValueError(f"--size {cfg.size} is too small for a {cfg.receptive_field}x{cfg.receptive_field} PatchGAN, "
                          f"which needs images of at least {d_config.min_image_size} px; use a smaller --receptive-field.")  # fmt: skip
-    G = UNetGenerator(GeneratorConfig(cfg.size, 3, 3, cfg.ngf, cfg.norm)).to(device)
+    G = UNetGenerator(GeneratorConfig(cfg.size, 3, 3, cfg.ngf, cfg.norm, upsample=cfg.upsample)).to(device)
     D = PatchDiscriminator(d_config).to(device)
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     G, D = G.to(memory_format=memory_format), D.to(memory_format=memory_format)
@@ -187,7 +249,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     if main_process:
         out.mkdir(parents=True, exist_ok=True)
         (out / "train_config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
-        sample_set = val_set or PairedImageFolder(train_dir, cfg.direction, cfg.size, False)
+        sample_set = val_set or PairedImageFolder(train_dir, cfg.direction, cfg.size)
         fixed_val = [torch.stack(t) for t in zip(*(sample_set[i] for i in range(min(6, len(sample_set)))))]
     log_path = out / "losses.csv"
     fields = ["step", "epoch", "lr", "loss_D", "loss_G_gan", "loss_G_l1", "images_per_s"]
@@ -220,56 +282,90 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
             fake = inference_network(G_eval())(fixed_val[0].to(device)).cpu()
         save_sample_grid(out / "samples" / name, fixed_val[0], fake, fixed_val[1])
 
+    def validate_and_export(epoch: int) -> dict:
+        metrics = validate(G_eval(), val_set, cfg, device) if val_set else {}
+        with open(out / "metrics.jsonl", "a") as f:
+            f.write(json.dumps({"epoch": epoch, "step": step, "elapsed_s": round(elapsed()), **metrics}) + "\n")
+        if metrics:
+            bar.write(f"step {step} (epoch {epoch}): val L1 {metrics['l1']:.4f}  PSNR {metrics['psnr']:.2f}  SSIM {metrics['ssim']:.4f}")
+        checkpoint()  # the loss curve and checkpoint of this very step go with the export
+        samples(f"step_{step:07d}.png")
+        export(G_eval(), cfg, out, step, metrics)
+        return metrics
+
+    def train_step(x, y):
+        with autocast:
+            fake = G_train(x)
+        # D step: real pairs -> 1, fake pairs -> 0.
+        fake_logits, loss_d = None, torch.zeros((), device=device)
+        if cfg.gan_weight > 0:
+            D.requires_grad_(True)
+            opt_d.zero_grad(set_to_none=True)
+            with autocast:
+                if one_d_pass:  # instance norm: real and fake in one batch give the same logits, faster
+                    real_logits, fake_logits_d = D_train(torch.cat([x, x]), torch.cat([y, fake.detach()])).float().chunk(2)
+                else:
+                    real_logits, fake_logits_d = D_train(x, y).float(), D_train(x, fake.detach()).float()
+                loss_d = discriminator_loss(real_logits, fake_logits_d)
+            loss_d.backward()
+            opt_d.step()
+        # G step: fool D and stay close to the target in L1. D is frozen and used unwrapped.
+        D.requires_grad_(False)
+        opt_g.zero_grad(set_to_none=True)
+        if cfg.gan_weight > 0:
+            with autocast:
+                fake_logits = D(x, fake).float()
+        loss_g, gan, l1 = generator_loss(fake_logits, fake.float(), y, cfg.l1_weight, cfg.gan_weight)
+        loss_g.backward()
+        opt_g.step()
+        if G_ema is not None:
+            G_ema.update_parameters(G)
+        return loss_d, gan, l1
+
     metrics = {}
-    bar = tqdm(total=total_steps, initial=step, disable=not main_process, unit="step", dynamic_ncols=True)
+    one_d_pass = cfg.norm == "instance"
+    bar = tqdm(total=last_step, initial=min(step, last_step), disable=not main_process, unit="step", dynamic_ncols=True)
+    timing = {"fitted": resume or not cfg.budget_minutes, "from_step": step + BUDGET_WARMUP, "from_time": None}
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16)
+    stop_requested = threading.Event()
+    restore_signals = stop_on_signals(stop_requested, bar) if main_process and not distributed else lambda: None
     try:
-        for epoch in range(step // steps_per_epoch, cfg.epochs + cfg.epochs_decay):
-            train_set.set_epoch(epoch)
-            indices = epoch_indices(len(train_set), epoch, cfg.seed, cfg.batch_size, rank, world)
-            done = step - epoch * steps_per_epoch  # batches of this epoch already trained on
-            loader = torch.utils.data.DataLoader(
-                train_set, cfg.batch_size, sampler=indices[done * cfg.batch_size :], num_workers=cfg.workers,
-                drop_last=True, pin_memory=device.type == "cuda",
-                generator=torch.Generator())  # its own generator: the global RNG drives dropout alone  # fmt: skip
+        epoch = step // steps_per_epoch
+        while step < last_step:
+            epoch = step // steps_per_epoch
+            indices = torch.tensor(epoch_indices(len(train_set), epoch, cfg.seed, cfg.batch_size, rank, world))
             tick = time.perf_counter()
             with open(log_path, "a", newline="") if main_process else open(os.devnull, "w") as log_file:
                 log = csv.writer(log_file)
-                for x, y in loader:
-                    x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
-                    y = y.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+                for b in range(step - epoch * steps_per_epoch, steps_per_epoch):
+                    # Each step's augmentation comes from (seed, rank, step) alone, so resuming repeats it exactly.
+                    g = torch.Generator(device).manual_seed(cfg.seed * 1_000_003 + rank * 7919 + step)
+                    with torch.no_grad():
+                        x, y, strokes = train_set.batch(indices[b * cfg.batch_size : (b + 1) * cfg.batch_size], device)
+                        x, y = augment(x, y, strokes, g)
+                    x, y = x.contiguous(memory_format=memory_format), y.contiguous(memory_format=memory_format)
                     lr = learning_rate(cfg, step, steps_per_epoch)
                     for opt in (opt_g, opt_d):
                         for group in opt.param_groups:
                             group["lr"] = lr
-                    with autocast:
-                        fake = G_train(x)
-                    # D step: real pairs -> 1, fake pairs -> 0.
-                    fake_logits, loss_d = None, torch.zeros(())
-                    if cfg.gan_weight > 0:
-                        D.requires_grad_(True)
-                        opt_d.zero_grad(set_to_none=True)
-                        with autocast:
-                            loss_d = discriminator_loss(D_train(x, y).float(), D_train(x, fake.detach()).float())
-                        loss_d.backward()
-                        opt_d.step()
-                    # G step: fool D and stay close to the target in L1. D is frozen and used unwrapped.
-                    D.requires_grad_(False)
-                    opt_g.zero_grad(set_to_none=True)
-                    if cfg.gan_weight > 0:
-                        with autocast:
-                            fake_logits = D(x, fake).float()
-                    loss_g, gan, l1 = generator_loss(fake_logits, fake.float(), y, cfg.l1_weight, cfg.gan_weight)
-                    loss_g.backward()
-                    opt_g.step()
-                    if G_ema is not None:
-                        G_ema.update_parameters(G)
+                    loss_d, gan, l1 = train_step(x, y)
                     step += 1
+                    if not timing["fitted"] and step >= timing["from_step"]:
+                        if timing["from_time"] is None:
+                            if device.type == "cuda":
+                                torch.cuda.synchronize()
+                            timing["from_time"] = time.perf_counter()
+                        elif budget_timed_enough(cfg, step - timing["from_step"], time.perf_counter() - timing["from_time"]):
+                            timed = (step - timing["from_step"], time.perf_counter() - timing["from_time"])
+                            cfg = fit_to_budget(cfg, step, steps_per_epoch, *timed, elapsed())
+                            timing["fitted"], last_step = True, final_step(cfg, steps_per_epoch)
+                            bar.total = last_step
+                            bar.write(f"fitted to {cfg.budget_minutes} min: {cfg.epochs} + {cfg.epochs_decay} epochs, {last_step} steps")
 
                     now = time.perf_counter()
                     ips = cfg.batch_size * world / (now - tick)
                     tick = now
-                    if main_process:
+                    if main_process and (step % cfg.log_every == 0 or step == last_step):
                         log.writerow([step, epoch, f"{lr:.3g}", f"{loss_d.item():.4f}", f"{gan.item():.4f}", f"{l1.item():.4f}", f"{ips:.2f}"])
                         bar.set_postfix(epoch=epoch, D=f"{loss_d.item():.3f}", G_gan=f"{gan.item():.3f}",
                                         L1=f"{l1.item():.3f}", img_s=f"{ips:.1f}", refresh=False)  # fmt: skip
@@ -281,21 +377,16 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                     if main_process and step % cfg.checkpoint_every == 0:
                         log_file.flush()
                         checkpoint()
-                    if cfg.max_steps and step >= cfg.max_steps:
+                    if stop_requested.is_set():
+                        last_step = step
+                    if step >= last_step:
                         break
-            stopping = bool(cfg.max_steps) and step >= cfg.max_steps
-            if stopping and step % steps_per_epoch:
-                break  # stopped mid-epoch: no validation or export of half an epoch
-            if main_process:
-                metrics = validate(G_eval(), val_set, cfg, device) if val_set else {}
-                with open(out / "metrics.jsonl", "a") as f:
-                    f.write(json.dumps({"epoch": epoch, "step": step, "elapsed_s": round(elapsed()), **metrics}) + "\n")
-                if metrics:
-                    bar.write(f"epoch {epoch}: val L1 {metrics['l1']:.4f}  PSNR {metrics['psnr']:.2f}  SSIM {metrics['ssim']:.4f}")
-                export(G_eval(), cfg, out, step, metrics)
-            if stopping:
-                break
+            # Validate and export at the end of each epoch, and at the step where the run pauses or ends.
+            epoch_end = step % steps_per_epoch == 0 and (step // steps_per_epoch) % cfg.export_every == 0
+            if main_process and (epoch_end or step == last_step):
+                metrics = validate_and_export(epoch)
     finally:
+        restore_signals()
         bar.close()
         if main_process and step > 0:
             checkpoint()
@@ -307,6 +398,27 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
 
         push_to_hub(out / "generator", cfg.push_to_hub)
     return {"step": step, **metrics}
+
+
+def stop_on_signals(stop: threading.Event, bar):
+    """Ctrl-C or SIGTERM: finish the step, then checkpoint and export it; a second one stops at once.
+
+    Returns a function that puts the previous handlers back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum, frame):
+        bar.write(f"{signal.Signals(signum).name}: stopping after this step, with a checkpoint and an export "
+                  "(again to stop at once)")  # fmt: skip
+        stop.set()
+        for sig in previous:
+            signal.signal(sig, signal.default_int_handler)
+
+    for sig in previous:
+        signal.signal(sig, handler)
+    return lambda: [signal.signal(sig, h) for sig, h in previous.items()]
 
 
 @torch.no_grad()
@@ -338,10 +450,5 @@ def main(argv=None) -> int:
     except (ValueError, WeightsError) as e:  # DatasetError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except RuntimeError as e:
-        if "DataLoader worker" in str(e) and "DatasetError" in str(e):
-            print(f"error: {str(e).splitlines()[-1]}", file=sys.stderr)
-            return 2
-        raise
     print(json.dumps(result))
     return 0

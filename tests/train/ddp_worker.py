@@ -24,6 +24,6 @@ def check(step, G, D):
             f.write(json.dumps(record) + "\n")
 
 
-cfg = TrainConfig(data=data, out=out, size=32, ngf=8, ndf=8, batch_size=2, workers=0, epochs=1, epochs_decay=1,
+cfg = TrainConfig(data=data, out=out, size=32, ngf=8, ndf=8, batch_size=2, epochs=1, epochs_decay=1,
                   checkpoint_every=100, sample_every=100, val_count=0)  # fmt: skip
 train(cfg, on_step=check)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def tiny_config(data: Path, out: Path, **kw) -> TrainConfig:
-    base = TrainConfig(data=str(data), out=str(out), size=32, ngf=8, ndf=8, batch_size=2, workers=0,
+    base = TrainConfig(data=str(data), out=str(out), size=32, ngf=8, ndf=8, batch_size=2,
                        epochs=2, epochs_decay=2, checkpoint_every=3, sample_every=4, val_count=4)  # fmt: skip
     return replace(base, **kw)
 
@@ -70,13 +70,32 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     train(tiny_config(data, tmp_path / "straight", augment="drawing", ema=0.9))
     # Stop mid-epoch (step 6 of 16: epoch 1, batch 2), then resume from the checkpoint.
     train(tiny_config(data, tmp_path / "resumed", augment="drawing", ema=0.9, max_steps=6))
-    assert main(["--resume", "--out", str(tmp_path / "resumed"), "--max-steps", "0"]) == 0
+    assert main(["--resume", "--out", str(tmp_path / "resumed")]) == 0  # --max-steps was a pause: on to the end
     a = load_file(tmp_path / "straight" / "checkpoint.safetensors")
     b = load_file(tmp_path / "resumed" / "checkpoint.safetensors")
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
     assert l1_column(tmp_path / "straight") == l1_column(tmp_path / "resumed")
+
+
+def test_a_pause_exports_its_own_step_with_samples_and_resume_goes_on_to_the_end(tmp_path, capsys):
+    from train.checkpoint import read_checkpoint
+
+    write_ab_folder(tmp_path / "d" / "train", 8)
+    write_ab_folder(tmp_path / "d" / "val", 4, start=100)
+    run = tmp_path / "run"
+    result = train(tiny_config(tmp_path / "d", run, max_steps=5, sample_every=500))
+    err = capsys.readouterr().err
+    assert " 5/5 " in err and "/16 " not in err  # the progress bar counts to the pause, not the schedule
+    exported = json.loads((run / "generator" / "config.json").read_text())
+    assert result["step"] == exported["step"] == int(read_checkpoint(run / "checkpoint.safetensors")[1]["step"]) == 5
+    assert result["l1"] == exported["val_metrics"]["l1"]
+    assert (run / "samples" / "step_0000005.png").is_file()
+    assert (run / "generator" / "samples.png").is_file() and (run / "generator" / "loss_curve.png").is_file()
+    assert main(["--resume", "--out", str(run)]) == 0
+    assert int(read_checkpoint(run / "checkpoint.safetensors")[1]["step"]) == 16
+    assert json.loads((run / "generator" / "config.json").read_text())["step"] == 16
 
 
 def test_moving_average_is_what_gets_exported(tmp_path):
@@ -143,12 +162,12 @@ def test_bad_data_gives_a_clear_error_not_a_traceback(tmp_path, capsys):
     assert err.startswith("error: ") and "5.png" in err and "--skip-bad-files" in err
 
 
-def test_truncated_file_in_a_worker_gives_a_clear_error(tmp_path, capsys):
+def test_truncated_file_gives_a_clear_error_while_loading(tmp_path, capsys):
     data = write_ab_folder(tmp_path / "d", 4, suffix=".jpg")
     path = data / "2.jpg"
     path.write_bytes(path.read_bytes()[: int(path.stat().st_size * 0.7)])
     code = main(["--data", str(data), "--out", str(tmp_path / "run"), "--size", "32", "--ngf", "8", "--ndf", "8",
-                 "--batch-size", "4", "--workers", "1", "--epochs", "1", "--epochs-decay", "0"])  # fmt: skip
+                 "--batch-size", "4", "--epochs", "1", "--epochs-decay", "0"])  # fmt: skip
     assert code == 2
     assert "2.jpg" in capsys.readouterr().err
 
@@ -191,3 +210,33 @@ def test_l1_alone_leaves_the_discriminator_untouched(tmp_path):
         rows = list(csv.DictReader(f))
     assert all(float(r["loss_D"]) == 0 and float(r["loss_G_gan"]) == 0 for r in rows)
     assert all(float(r["loss_G_l1"]) > 0 for r in rows)
+
+
+def test_a_budget_fits_the_schedule_and_the_run_ends_where_it_says(tmp_path):
+    from train.checkpoint import read_checkpoint
+
+    data = write_ab_folder(tmp_path / "d", 8)
+    result = train(tiny_config(data, tmp_path / "run", epochs=300, epochs_decay=100, budget_minutes=0.1,
+                               checkpoint_every=10_000, sample_every=10_000))  # fmt: skip
+    fitted = json.loads(read_checkpoint(tmp_path / "run" / "checkpoint.safetensors")[1]["train_config"])
+    assert (fitted["epochs"], fitted["epochs_decay"]) != (300, 100)
+    assert fitted["epochs"] == pytest.approx(3 * fitted["epochs_decay"], abs=1)  # the 3:1 ratio is kept
+    assert result["step"] == (fitted["epochs"] + fitted["epochs_decay"]) * 4  # 4 steps per epoch
+
+
+def test_an_interrupt_stops_after_the_step_with_a_checkpoint_and_an_export(tmp_path):
+    import signal
+
+    from train.checkpoint import read_checkpoint
+
+    data = write_ab_folder(tmp_path / "d", 8)
+
+    def interrupt(step, G, D):
+        if step == 3:
+            signal.raise_signal(signal.SIGINT)
+
+    result = train(tiny_config(data, tmp_path / "run"), on_step=interrupt)
+    assert result["step"] == 3
+    assert int(read_checkpoint(tmp_path / "run" / "checkpoint.safetensors")[1]["step"]) == 3
+    assert json.loads((tmp_path / "run" / "generator" / "config.json").read_text())["step"] == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
