@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import random
 import tempfile
@@ -166,6 +167,15 @@ def seed_or_none(seed) -> int | None:
 # --------------------------------------------------------------------------- models
 
 
+def is_translator(folder: Path) -> bool:
+    """A weights folder of a model the app serves (not, say, the edge detector of the Photo tab)."""
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return config.get("task", "translate") == "translate"
+
+
 def discover_models(weights_dir: Path, overrides: dict[str, str], device: str | None = None):
     """Load every model folder in weights_dir, and the overrides (name -> Hub repo id or folder).
 
@@ -174,7 +184,7 @@ def discover_models(weights_dir: Path, overrides: dict[str, str], device: str | 
     """
     models: dict[str, ModelEntry] = {}
     notices = []
-    names = sorted(p.name for p in weights_dir.iterdir() if (p / "config.json").is_file()) if weights_dir.is_dir() else []
+    names = sorted(p.name for p in weights_dir.iterdir() if is_translator(p)) if weights_dir.is_dir() else []
     for name in dict.fromkeys([*names, *overrides]):
         source = overrides.get(name)
         if source:
@@ -422,6 +432,7 @@ def main(argv=None):
     for notice in notices:
         print("notice:", notice.replace("**", ""))
     cuda = torch.cuda.is_available() and args.device != "cpu"
+    print(f"models on {next(iter(models.values())).translator.device}: {', '.join(models)}", flush=True)
     demo = build_app(models, notices)
     # One inference at a time on the CPU: two would fight over the same cores and both slow down.
     demo.queue(default_concurrency_limit=4 if cuda else 1, max_size=64)

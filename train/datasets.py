@@ -2,7 +2,8 @@
 
     python -m train.datasets download facades --dest data/
     python -m train.datasets combine --a photos/A --b photos/B --out data/mine/train
-    python -m train.datasets edges --photos my_bags/ --out data/edges2bags/train
+    python -m train.datasets edges --photos my_bags/ --out ~/data/edges2bags/train
+    python -m train.datasets edges --photos ../shared/data/shoe-photos --out ~/pix2pix-data/shoe-photos-edges
 
 Downloads come from the pix2pix authors' server (or --base-url / PIX2PIX_DATASETS_URL),
 stream to a temporary file with a progress bar, are checked against a SHA-256 when one
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
 import os
 import sys
 import tarfile
@@ -24,9 +26,12 @@ from PIL import Image
 from tqdm import tqdm
 
 from model.edges import photo_to_edges
+from model.translate import IMAGE_SUFFIXES
 from model.weights import atomic_write
 
 from .data import DatasetError, list_images, load_image
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_BASE_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets"
 DATASETS = ("facades", "cityscapes", "maps", "edges2shoes", "edges2handbags", "night2day")
@@ -99,19 +104,52 @@ def combine(a_dir: Path, b_dir: Path, out: Path) -> int:
     return len(names)
 
 
-def make_edge_pairs(photos: Path, out: Path, size: int = 256) -> int:
-    """edges2<anything>: an AB pair (edge map | photo) for each photo."""
-    files = list_images(Path(photos))
+def edge_pair(path: Path, size: int = 256) -> Image.Image:
+    """One AB pair (edge map | photo), the photo stretched to size x size as in edges2shoes."""
+    photo = load_image(path).resize((size, size), Image.Resampling.BICUBIC)
+    ab = Image.new("RGB", (2 * size, size))
+    ab.paste(photo_to_edges(photo, size), (0, 0))
+    ab.paste(photo, (size, 0))
+    return ab
+
+
+def _write_edge_pair(job: tuple[Path, Path, int]) -> str | None:
+    path, dst, size = job
+    try:
+        edge_pair(path, size).save(dst, quality=95)
+    except DatasetError as e:
+        return str(e)
+    return None
+
+
+def make_edge_pairs(photos: Path, out: Path, size: int = 256, workers: int | None = None) -> int:
+    """edges2<anything>: an AB pair (edge map | photo) for each photo under photos/ (subfolders too).
+
+    Edge maps come from model.edges.photo_to_edges: the learned HED-look detector when its
+    weights are in weights/, Canny otherwise. Unreadable photos are reported and skipped.
+    """
+    files = sorted(p for p in Path(photos).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DatasetError(f"{photos} holds no images.")
+    if Path(out).resolve().is_relative_to(PROJECT_ROOT):
+        raise DatasetError(f"{out} is inside the project checkout; write data outside it (dataset images are never committed).")
     out.mkdir(parents=True, exist_ok=True)
-    for path in tqdm(files, desc="edges", unit="img"):
-        photo = load_image(path).resize((size, size), Image.Resampling.BICUBIC)
-        ab = Image.new("RGB", (2 * size, size))
-        ab.paste(photo_to_edges(photo, size), (0, 0))
-        ab.paste(photo, (size, 0))
-        ab.save(out / f"{path.stem}.jpg", quality=95)
-    return len(files)
+    names = [p.relative_to(photos).with_suffix("").as_posix().replace("/", "_") for p in files]
+    if len(set(names)) != len(names):
+        names = [p.stem for p in files]
+    jobs = [(p, out / f"{name}.jpg", size) for p, name in zip(files, names)]
+    workers = workers or os.cpu_count() or 1
+    with multiprocessing.get_context("spawn").Pool(workers, initializer=_one_thread) as pool:
+        failed = [e for e in tqdm(pool.imap(_write_edge_pair, jobs, chunksize=16), total=len(jobs), desc="edges", unit="img") if e]
+    for message in failed:
+        print(f"skipped {message}", file=sys.stderr)
+    return len(jobs) - len(failed)
+
+
+def _one_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # one process per core
 
 
 def main(argv=None) -> int:
@@ -130,6 +168,7 @@ def main(argv=None) -> int:
     e.add_argument("--photos", type=Path, required=True)
     e.add_argument("--out", type=Path, required=True)
     e.add_argument("--size", type=int, default=256)
+    e.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
     args = p.parse_args(argv)
     try:
         if args.command == "download":
@@ -137,7 +176,7 @@ def main(argv=None) -> int:
         elif args.command == "combine":
             print(f"wrote {combine(args.a, args.b, args.out)} pairs to {args.out}")
         else:
-            print(f"wrote {make_edge_pairs(args.photos, args.out, args.size)} pairs to {args.out}")
+            print(f"wrote {make_edge_pairs(args.photos, args.out, args.size, args.workers)} pairs to {args.out}")
     except DatasetError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

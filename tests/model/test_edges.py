@@ -1,7 +1,7 @@
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model.edges import drawing_to_edges, photo_to_edges
+from model.edges import drawing_to_edges, photo_to_edges, postprocess_edges
 
 
 def ink(image: Image.Image) -> np.ndarray:
@@ -37,3 +37,35 @@ def test_drawing_is_thinned_scaled_and_centred():
 def test_empty_drawing_gives_none():
     assert drawing_to_edges(Image.new("RGB", (300, 300), "white")) is None
     assert drawing_to_edges(Image.new("RGBA", (300, 300), (0, 0, 0, 0))) is None
+
+
+def test_postprocessing_thins_a_soft_ridge_and_drops_specks():
+    yy, xx = np.mgrid[:64, :64]
+    prob = np.exp(-((yy - 30.0) ** 2) / (2 * 2.0**2)) * ((xx > 8) & (xx < 56))  # a blurred horizontal line
+    prob[50:52, 20:22] = 0.9  # a 4-pixel speck
+    lines = postprocess_edges(prob, threshold=0.5)
+    rows = np.nonzero(lines[:, 20:44].any(axis=1))[0]
+    assert list(rows) == [30] and lines[30, 12:52].all()  # one pixel wide, on the ridge
+    assert not lines[45:].any()  # the speck is gone (under 5 pixels)
+
+
+def test_photo_to_edges_falls_back_on_canny_without_detector_weights(monkeypatch):
+    import model.edges as edges
+
+    monkeypatch.setattr(edges, "edge_detector", lambda *a: None)
+    photo = Image.new("RGB", (300, 300), "white")
+    ImageDraw.Draw(photo).rectangle((60, 80, 240, 220), fill=(20, 40, 160))
+    assert edges.photo_to_edges(photo).tobytes() == edges.canny_edges(photo).tobytes()
+
+
+def test_the_shipped_detector_draws_the_datasets_edges(shared_data):
+    from model.edges import edge_detector
+    from train.edges import score
+
+    detector = edge_detector()
+    if detector is None:
+        import pytest
+
+        pytest.skip("weights/shoe-edges is not there")
+    result = score(lambda p: ink(photo_to_edges(p, detector=detector)), shared_data / "edges2shoes" / "val", limit=20)
+    assert result["f"] > 0.8, result
