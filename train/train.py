@@ -29,7 +29,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
-from model import DiscriminatorConfig, GeneratorConfig, PatchDiscriminator, UNetGenerator, save_generator
+from model import DiscriminatorConfig, GeneratorConfig, PatchDiscriminator, UNetGenerator, load_generator, save_generator
 from model.translate import inference_network
 from model.weights import WeightsError
 
@@ -76,6 +76,7 @@ class TrainConfig:
     push_to_hub: str = ""  # a repo id to upload generator/ to when training ends
     budget_minutes: float = 0.0  # fit the schedule (EPOCHS and EPOCHS_DECAY, in their ratio) to this many minutes, timed over the first steps
     export_every: int = 1  # epochs between validations and exports (there is always one at the end)
+    init_generator: str = ""  # start G from these weights (a weights folder or Hub repo id of the same architecture); D starts afresh
     max_steps: int = 0  # pause (checkpoint and export) at this step in all; --resume without it goes on to the end
 
     @classmethod
@@ -233,6 +234,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     G, D = G.to(memory_format=memory_format), D.to(memory_format=memory_format)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    if cfg.init_generator and not resume:
+        G.load_state_dict(load_generator(cfg.init_generator)[0].state_dict())
     # The average of G's recent weights: it smooths out the step-to-step wobble of GAN training.
     G_ema = AveragedModel(G, avg_fn=ema_with_warmup(cfg.ema), use_buffers=True) if cfg.ema else None
     step, elapsed_before = 0, 0.0
