@@ -1,7 +1,8 @@
-"""CPU latency of the shipped models, against the paper's U-Net 256 in the same run.
+"""Latency of the shipped models against the paper's U-Net 256, and training speed, each in one run.
 
     python scripts/benchmark.py                      # weights/edges2shoes, 2 threads
     python scripts/benchmark.py --weights weights/facades --threads 1 --repeats 100
+    python scripts/benchmark.py --train              # training speed: see train_benchmark below
 
 Times, for one 256x256 image (batch 1): the whole translation a user waits for (PIL in,
 PIL out: preprocessing, network, resize to 256), the network alone, and the sketch
@@ -46,8 +47,14 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=50)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--train", action="store_true", help="time training steps instead of inference")
+    p.add_argument("--steps", type=int, default=12, help="with --train: timed steps per setting")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    if args.train:
+        from benchmark_train import train_benchmark
+
+        return train_benchmark(args.threads, args.steps, args.device)
 
     drawing = Image.new("RGBA", (384, 384), (0, 0, 0, 0))
     ImageDraw.Draw(drawing).line([(40, 250), (60, 150), (200, 140), (340, 230), (340, 280), (40, 285), (40, 250)],

@@ -31,14 +31,16 @@ def bernoulli(n: int, p: float, g: torch.Generator, device) -> torch.Tensor:
 class BatchAugment:
     """(inputs, targets, stroke labels) at the load size -> augmented (inputs, targets) at the training size.
 
-    crop: the paper's random crop (the data is loaded at 286/256 of the size); off, the whole image is resized.
+    crop: the paper's random crop (the data is loaded at load_size, 286/256 of the size); off, whole images.
+    mirror: the paper's random mirroring.
     drawing: place the pair (p_place) and sketchify the edge map (p_sketch).
     """
 
     def __init__(self, size: int, crop: bool = True, drawing: bool = False, p_sketch: float = 0.6,
-                 p_place: float = 0.5, scale=(0.6, 1.05)):  # fmt: skip
-        self.size, self.crop, self.drawing = size, crop, drawing
+                 p_place: float = 0.5, scale=(0.6, 1.05), mirror: bool = True):  # fmt: skip
+        self.size, self.crop, self.drawing, self.mirror = size, crop, drawing, mirror
         self.p_sketch, self.p_place, self.scale = p_sketch, p_place, scale
+        self.load_size = round(size * 286 / 256) if crop else size  # the paper's jitter: 286 for 256
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor, strokes: torch.Tensor | None, g: torch.Generator):
         n, dev = x.shape[0], x.device
@@ -57,7 +59,7 @@ class BatchAugment:
         """Per image: crop (a window of size/load_size), mirror, and for 'place' a scale s and offset on white."""
         a = self.size / load_size if self.crop else 1.0
         t = (1 - a) * (2 * torch.rand(n, 2, generator=g, device=dev) - 1)
-        flip = torch.where(bernoulli(n, 0.5, g, dev), -1.0, 1.0)
+        flip = torch.where(bernoulli(n, 0.5 if self.mirror else 0.0, g, dev), -1.0, 1.0)
         s = torch.ones(n, device=dev)
         o = torch.zeros(n, 2, device=dev)
         if self.drawing:

@@ -61,7 +61,7 @@ class TrainConfig:
     ema: float = 0.0  # if > 0, validate and export an exponential moving average of G's weights with this decay
     epochs: int = 100  # at the constant learning rate
     epochs_decay: int = 100  # then linearly down to zero
-    augment: str = "jitter"  # "jitter" (the paper's: crop and mirror) or "drawing" (also sketch-like edge maps)
+    augment: str = "jitter"  # "jitter" (the paper's: crop and mirror), "drawing" (also sketch-like edge maps) or "none"
     crop: bool = True  # random crop after resizing to 286/256 of the size; off: whole images, mirrored only
     extra_data: str = ""  # more training pairs: folders, comma-separated, added to DATA's train split
     seed: int = 0  # seeds initialisation, data order, augmentation and dropout
@@ -85,7 +85,7 @@ class TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
-CHOICES = {"direction": ["AtoB", "BtoA"], "norm": ["batch", "instance"], "augment": ["jitter", "drawing"],
+CHOICES = {"direction": ["AtoB", "BtoA"], "norm": ["batch", "instance"], "augment": ["jitter", "drawing", "none"],
            "upsample": ["transposed", "resize"],
            "receptive_field": [1, 16, 70, 286]}  # fmt: skip
 
@@ -211,11 +211,10 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
 
     train_dir, val_dir = split_folders(cfg.data)
     train_folders = [train_dir] + [Path(f) for f in cfg.extra_data.split(",") if f]
-    load_size = round(cfg.size * 286 / 256) if cfg.crop else cfg.size  # the paper's jitter: 286 for 256
-    train_set = PreloadedPairs(train_folders, cfg.direction, load_size, cfg.skip_bad_files, cfg.augment == "drawing")
+    augment = make_augment(cfg)
+    train_set = PreloadedPairs(train_folders, cfg.direction, augment.load_size, cfg.skip_bad_files, augment.drawing)
     if device.type == "cuda":
         train_set.to(device)
-    augment = BatchAugment(cfg.size, cfg.crop, cfg.augment == "drawing")
     val_set = PairedImageFolder(val_dir, cfg.direction, cfg.size) if val_dir and cfg.val_count else None
     steps_per_epoch = len(train_set) // (cfg.batch_size * world)
     if steps_per_epoch == 0:
@@ -224,16 +223,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         raise ValueError("--budget-minutes times one process; give --epochs and --epochs-decay with torchrun.")
     last_step = final_step(cfg, steps_per_epoch)
 
-    d_config = DiscriminatorConfig(6, cfg.ndf, cfg.receptive_field, cfg.norm)
-    if cfg.size < d_config.min_image_size:
-        raise ValueError(f"--size {cfg.size} is too small for a {cfg.receptive_field}x{cfg.receptive_field} PatchGAN, "
-                         f"which needs images of at least {d_config.min_image_size} px; use a smaller --receptive-field.")  # fmt: skip
-    G = UNetGenerator(GeneratorConfig(cfg.size, 3, 3, cfg.ngf, cfg.norm, upsample=cfg.upsample)).to(device)
-    D = PatchDiscriminator(d_config).to(device)
+    G, D, opt_g, opt_d = build_networks(cfg, device)
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    G, D = G.to(memory_format=memory_format), D.to(memory_format=memory_format)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     if cfg.init_generator and not resume:
         G.load_state_dict(load_generator(cfg.init_generator)[0].state_dict())
     # The average of G's recent weights: it smooths out the step-to-step wobble of GAN training.
@@ -299,28 +290,10 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     def train_step(x, y):
         with autocast:
             fake = G_train(x)
-        # D step: real pairs -> 1, fake pairs -> 0.
-        fake_logits, loss_d = None, torch.zeros((), device=device)
+        loss_d = torch.zeros((), device=device)
         if cfg.gan_weight > 0:
-            D.requires_grad_(True)
-            opt_d.zero_grad(set_to_none=True)
-            with autocast:
-                if one_d_pass:  # instance norm: real and fake in one batch give the same logits, faster
-                    real_logits, fake_logits_d = D_train(torch.cat([x, x]), torch.cat([y, fake.detach()])).float().chunk(2)
-                else:
-                    real_logits, fake_logits_d = D_train(x, y).float(), D_train(x, fake.detach()).float()
-                loss_d = discriminator_loss(real_logits, fake_logits_d)
-            loss_d.backward()
-            opt_d.step()
-        # G step: fool D and stay close to the target in L1. D is frozen and used unwrapped.
-        D.requires_grad_(False)
-        opt_g.zero_grad(set_to_none=True)
-        if cfg.gan_weight > 0:
-            with autocast:
-                fake_logits = D(x, fake).float()
-        loss_g, gan, l1 = generator_loss(fake_logits, fake.float(), y, cfg.l1_weight, cfg.gan_weight)
-        loss_g.backward()
-        opt_g.step()
+            loss_d = discriminator_step(D, D_train, opt_d, x, y, fake, autocast, one_d_pass)
+        gan, l1 = generator_step(D, opt_g, x, y, fake, cfg, autocast)
         if G_ema is not None:
             G_ema.update_parameters(G)
         return loss_d, gan, l1
@@ -401,6 +374,60 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
 
         push_to_hub(out / "generator", cfg.push_to_hub)
     return {"step": step, **metrics}
+
+
+def make_augment(cfg: TrainConfig) -> BatchAugment:
+    """The augmentation cfg asks for; its load_size is the size the pairs are loaded at."""
+    crop = cfg.crop and cfg.augment != "none"
+    return BatchAugment(cfg.size, crop, cfg.augment == "drawing", mirror=cfg.augment != "none")
+
+
+def build_networks(cfg: TrainConfig, device) -> tuple[UNetGenerator, PatchDiscriminator, torch.optim.Adam, torch.optim.Adam]:
+    """G and D as cfg describes them, on device, with their Adam optimizers."""
+    d_config = DiscriminatorConfig(6, cfg.ndf, cfg.receptive_field, cfg.norm)
+    if cfg.size < d_config.min_image_size:
+        raise ValueError(f"--size {cfg.size} is too small for a {cfg.receptive_field}x{cfg.receptive_field} PatchGAN, "
+                         f"which needs images of at least {d_config.min_image_size} px; use a smaller --receptive-field.")  # fmt: skip
+    G = UNetGenerator(GeneratorConfig(cfg.size, 3, 3, cfg.ngf, cfg.norm, upsample=cfg.upsample)).to(device)
+    D = PatchDiscriminator(d_config).to(device)
+    memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    G, D = G.to(memory_format=memory_format), D.to(memory_format=memory_format)
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    return G, D, opt_g, opt_d
+
+
+def discriminator_step(D, D_train, opt_d, x, y, fake, autocast, one_pass: bool) -> torch.Tensor:
+    """One update of D: real pairs -> 1, fake pairs -> 0. D_train is D, or D wrapped for DDP.
+
+    one_pass: real and fake pairs in one batch, which gives the same logits where D's norm is
+    per image (instance norm), and is faster.
+    """
+    D.requires_grad_(True)
+    opt_d.zero_grad(set_to_none=True)
+    with autocast:
+        if one_pass:
+            real_logits, fake_logits = D_train(torch.cat([x, x]), torch.cat([y, fake.detach()])).float().chunk(2)
+        else:
+            real_logits, fake_logits = D_train(x, y).float(), D_train(x, fake.detach()).float()
+        loss = discriminator_loss(real_logits, fake_logits)
+    loss.backward()
+    opt_d.step()
+    return loss.detach()
+
+
+def generator_step(D, opt_g, x, y, fake, cfg: TrainConfig, autocast) -> tuple[torch.Tensor, torch.Tensor]:
+    """One update of G: fool D (frozen, unwrapped) and stay close to the target in L1. Returns (gan, l1)."""
+    D.requires_grad_(False)
+    opt_g.zero_grad(set_to_none=True)
+    fake_logits = None
+    if cfg.gan_weight > 0:
+        with autocast:
+            fake_logits = D(x, fake).float()
+    loss, gan, l1 = generator_loss(fake_logits, fake.float(), y, cfg.l1_weight, cfg.gan_weight)
+    loss.backward()
+    opt_g.step()
+    return gan.detach(), l1.detach()
 
 
 def stop_on_signals(stop: threading.Event, bar):

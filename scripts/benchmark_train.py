@@ -1,0 +1,127 @@
+"""Training speed, for `python scripts/benchmark.py --train`: images/s, GFLOP/s, share of the fp32
+peak, and where a step's time goes (data and augmentation, D update, G update).
+
+Settings: the paper's (U-Net 256, ngf 64, 70x70 PatchGAN with ndf 64, batch norm, batch 1) and the
+headline model's recipe (128 px, ngf 32, ndf 32, instance norm, batch 8), each with and without
+its augmentation, then variants of the headline recipe with its augmentation, one change each.
+The fp32 peak is a 2048x2048 matrix product timed in the same run. FLOPs are counted by
+torch.utils.flop_counter on one step. The official implementation's 0.45 s per image at the
+paper's setting was measured by an earlier session (issue 16), not here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+from torch.utils.flop_counter import FlopCounterMode
+
+from train.data import PreloadedPairs
+from train.train import TrainConfig, build_networks, discriminator_step, generator_step, make_augment
+
+OFFICIAL_SECONDS_PER_IMAGE = 0.45  # the official pix2pix code at the paper's setting, 2 threads (issue 16)
+PAPER = TrainConfig(size=256, ngf=64, ndf=64, norm="batch", batch_size=1)
+HEADLINE = TrainConfig(size=128, ngf=32, ndf=32, norm="instance", batch_size=8)
+
+
+def synthetic_pairs(folder: Path, n: int = 32, size: int = 256) -> Path:
+    """Edge-map-like inputs (a few black strokes on white) and blob targets, as AB PNGs."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        ab = Image.new("RGB", (2 * size, size), "white")
+        draw = ImageDraw.Draw(ab)
+        for _ in range(12):
+            draw.line([tuple(rng.integers(20, size - 20, 2)) for _ in range(3)], fill="black", width=1)
+        draw.ellipse((size + 30, 60, 2 * size - 30, size - 40), fill=tuple(int(c) for c in rng.integers(0, 255, 3)))
+        ab.save(folder / f"{i}.png")
+    return folder
+
+
+def fp32_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / min(times) / 1e9
+
+
+def time_setting(cfg: TrainConfig, loaded: dict, steps: int, device, one_pass=None, fused=False) -> dict:
+    torch.manual_seed(0)
+    G, D, opt_g, opt_d = build_networks(cfg, device)
+    if fused:
+        opt_g, opt_d = (torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True) for n in (G, D))
+    one_pass = cfg.norm == "instance" if one_pass is None else one_pass
+    augment = make_augment(cfg)
+    data = loaded[augment.load_size]
+    autocast = torch.autocast(device.type, enabled=False)
+    memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    g = torch.Generator(device).manual_seed(0)
+
+    def step(parts=None):
+        t0 = time.perf_counter()
+        idx = torch.randint(0, len(data), (cfg.batch_size,), generator=torch.Generator().manual_seed(len(parts or [])))
+        with torch.no_grad():
+            x, y, strokes = data.batch(idx, device)
+            x, y = augment(x, y, strokes, g)
+        x, y = x.contiguous(memory_format=memory_format), y.contiguous(memory_format=memory_format)
+        t1 = time.perf_counter()
+        fake = G(x)
+        t2 = time.perf_counter()
+        discriminator_step(D, D, opt_d, x, y, fake, autocast, one_pass)
+        t3 = time.perf_counter()
+        generator_step(D, opt_g, x, y, fake, cfg, autocast)
+        t4 = time.perf_counter()
+        if parts is not None:
+            parts.append((t1 - t0, t3 - t2, (t2 - t1) + (t4 - t3)))
+
+    step()  # warm-up
+    with FlopCounterMode(display=False) as counter:
+        step()
+    parts: list[tuple[float, float, float]] = []
+    for _ in range(steps):
+        step(parts)
+    total = [sum(p) for p in parts]
+    seconds = statistics.median(total)
+    share = [statistics.median(p[k] for p in parts) / seconds for k in range(3)]
+    return {"images_s": cfg.batch_size / seconds, "gflop_image": counter.get_total_flops() / cfg.batch_size / 1e9,
+            "gflops": counter.get_total_flops() / seconds / 1e9, "data": share[0], "d": share[1], "g": share[2]}  # fmt: skip
+
+
+def train_benchmark(threads: int, steps: int, device: str = "cpu") -> int:
+    device = torch.device(device)
+    peak = fp32_peak_gflops()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = synthetic_pairs(Path(tmp) / "pairs")
+        loaded = {size: PreloadedPairs([folder], "AtoB", size, label_strokes=True) for size in (128, 143, 256, 286)}
+        rows = [
+            ("paper, jitter", PAPER, {}),
+            ("paper, no augmentation", dataclasses.replace(PAPER, augment="none"), {}),
+            ("headline, drawing augmentation", dataclasses.replace(HEADLINE, augment="drawing"), {}),
+            ("headline, no augmentation", dataclasses.replace(HEADLINE, augment="none"), {}),
+            ("  variant: D sees real and fake apart", dataclasses.replace(HEADLINE, augment="drawing"), {"one_pass": False}),
+            ("  variant: contiguous, not channels_last", dataclasses.replace(HEADLINE, augment="drawing", channels_last=False), {}),
+            ("  variant: fused Adam", dataclasses.replace(HEADLINE, augment="drawing"), {"fused": True}),
+        ]
+        results = [(name, cfg, time_setting(cfg, loaded, steps, device, **kw)) for name, cfg, kw in rows]
+    print(f"torch {torch.__version__}, {device}, {threads} thread(s); fp32 matmul peak here: {peak:.0f} GFLOP/s; "
+          f"median of {steps} steps")  # fmt: skip
+    print(f"{'setting':42s} {'img/s':>7s} {'GFLOP/img':>9s} {'GFLOP/s':>8s} {'of peak':>7s} {'data':>5s} {'D':>5s} {'G':>5s}")
+    for name, cfg, r in results:
+        print(f"{name:42s} {r['images_s']:7.2f} {r['gflop_image']:9.1f} {r['gflops']:8.0f} {r['gflops'] / peak:7.0%} "
+              f"{r['data']:5.0%} {r['d']:5.0%} {r['g']:5.0%}")  # fmt: skip
+    by_name = {name: r for name, _, r in results}
+    paper = by_name["paper, jitter"]["images_s"]
+    print(f"paper setting: {1 / paper:.2f} s/image, {paper * OFFICIAL_SECONDS_PER_IMAGE:.2f}x the official implementation's speed")
+    with_aug, without = by_name["headline, drawing augmentation"]["images_s"], by_name["headline, no augmentation"]["images_s"]
+    print(f"headline recipe: the drawing augmentation costs {1 - with_aug / without:.1%} of the throughput")
+    return 0
