@@ -19,8 +19,8 @@ from PIL import Image, ImageOps
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import sketch_to_input  # noqa: E402
 from model import load_translator  # noqa: E402
+from model.edges import drawing_to_edges  # noqa: E402
 from model.images import to_tensor  # noqa: E402
 from train.plots import save_sample_grid  # noqa: E402
 
@@ -42,7 +42,7 @@ def main() -> int:
     rows = ([], [], [])
     for path in sorted((ROOT / "examples" / "edges2shoes").glob("drawing_*.png")):
         for drawing in variants(Image.open(path).convert("RGB")):
-            edges = sketch_to_input({"composite": drawing})
+            edges = drawing_to_edges(drawing, size=256)  # what the app does with a drawing
             for keep, image in zip(rows, (drawing.resize((256, 256)), edges, translate(edges))):
                 keep.append(to_tensor(image))
     save_sample_grid(args.out, *(torch.stack(r) for r in rows))
