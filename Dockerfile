@@ -21,6 +21,7 @@ RUN pip install --extra-index-url "https://download.pytorch.org/whl/${TORCH_INDE
 
 COPY --chown=user app.py ./
 COPY --chown=user model/ model/
+COPY --chown=user canvas/ canvas/
 COPY --chown=user weights/ weights/
 COPY --chown=user examples/ examples/
 

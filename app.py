@@ -10,11 +10,13 @@ API: POST /translate (image, model, seed) -> image, callable with gradio_client 
 from __future__ import annotations
 
 import argparse
+import base64
 import functools
+import io
 import json
 import os
-import random
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,32 +34,10 @@ ROOT = Path(__file__).resolve().parent
 OUTPUT_SIZE = 256  # the paper's size, and the canvas's
 MAX_PIXELS = 40_000_000  # uploads above this are refused before they are decoded
 WORK_SIZE = 1024  # larger uploads are scaled down to this before any processing
-CANVAS = 384  # sketchpad pixels: enough for a 256 edge map, small enough to send on every stroke
 
-# Label colours as the models saw them in training. The facades maps are the CMP classes
-# coloured with MATLAB's jet(12); their JPEG compression shifts the blues, and these are the
-# shifted colours measured on the training set. Cityscapes uses its own label colours.
-PALETTES = {
-    "facades": {
-        "background": (6, 6, 174), "facade": (2, 50, 254), "window": (2, 130, 254), "door": (2, 206, 254),
-        "cornice": (34, 254, 226), "sill": (114, 254, 142), "balcony": (194, 254, 62), "blind": (254, 242, 2),
-        "deco": (254, 158, 2), "molding": (254, 82, 2), "pillar": (254, 2, 2), "shop": (174, 2, 2),
-    },
-    "cityscapes": {
-        "road": (128, 64, 128), "sidewalk": (244, 35, 232), "building": (70, 70, 70), "wall": (102, 102, 156),
-        "fence": (190, 153, 153), "pole": (153, 153, 153), "traffic light": (250, 170, 30),
-        "traffic sign": (220, 220, 0), "vegetation": (107, 142, 35), "terrain": (152, 251, 152),
-        "sky": (70, 130, 180), "person": (220, 20, 60), "rider": (255, 0, 0), "car": (0, 0, 142),
-        "truck": (0, 0, 70), "bus": (0, 60, 100), "train": (0, 80, 100), "motorcycle": (0, 0, 230),
-        "bicycle": (119, 11, 32), "void": (0, 0, 0),
-    },
-}  # fmt: skip
-TITLES = {
-    "edges2shoes": "edges → shoe",
-    "edges2handbags": "edges → handbag",
-    "facades": "label map → facade",
-    "cityscapes": "label map → street",
-}
+CANVAS_DIR = ROOT / "canvas"  # the live canvas's HTML, JavaScript and CSS
+MAX_DRAWING_BYTES = 4_000_000  # a drawing sent by the canvas, as a data URL
+MAX_SEED = 2**63 - 1
 
 
 class InputError(ValueError):
@@ -66,13 +46,38 @@ class InputError(ValueError):
 
 @dataclass
 class ModelEntry:
+    """A served model, presented as its config.json's "app" block says (see train.describe)."""
+
     name: str
     translator: Translator
     source: str
-    kind: str = field(init=False)  # "edges" (a drawing or edge map in) or "labels" (a label map in)
+    app: dict = field(init=False)
 
     def __post_init__(self):
-        self.kind = "labels" if self.name in PALETTES else "edges"
+        self.app = self.translator.meta.get("app") or {}
+
+    @property
+    def kind(self) -> str:
+        """"edges" (a drawing or edge map in) or "labels" (a label map in)."""
+        return "labels" if self.app.get("kind") == "labels" else "edges"
+
+    @property
+    def title(self) -> str:
+        return self.app.get("title", self.name)
+
+    @property
+    def palette(self) -> dict[str, tuple[int, int, int]]:
+        return {k: tuple(v) for k, v in self.app.get("palette", {}).items()}
+
+    def examples(self) -> list[str]:
+        """Example inputs: a folder named in the config, relative to the weights folder or to the project."""
+        folder = self.app.get("examples")
+        if not folder:
+            return []
+        for base in (Path(self.source), ROOT):
+            if (base / folder).is_dir():
+                return sorted(str(p) for p in (base / folder).glob("*.png"))
+        return []
 
 
 # --------------------------------------------------------------------------- pre/post-processing
@@ -104,24 +109,6 @@ def open_upload(path: str | os.PathLike | None) -> Image.Image:
     return image
 
 
-def sketch_to_input(value) -> Image.Image | None:
-    """The sketchpad's value -> the edge map the model was trained on (black 1-px lines on white, 256x256).
-
-    Gradio gives a dict with a composite image (RGBA, transparent where nothing is drawn);
-    it is composited over white. None when nothing is drawn yet.
-    """
-    if value is None:
-        return None
-    composite = value.get("composite") if isinstance(value, dict) else value
-    if composite is None:
-        return None
-    if isinstance(composite, np.ndarray):
-        composite = Image.fromarray(composite)
-    elif not isinstance(composite, Image.Image):
-        composite = Image.open(composite)
-    return drawing_to_edges(composite, size=OUTPUT_SIZE)
-
-
 def snap_to_palette(image: Image.Image, palette: dict[str, tuple[int, int, int]]) -> Image.Image:
     """Each pixel -> the nearest palette colour, so that JPEG noise or antialiasing becomes a clean label."""
     colours = np.array(list(palette.values()), dtype=np.int32)
@@ -130,38 +117,39 @@ def snap_to_palette(image: Image.Image, palette: dict[str, tuple[int, int, int]]
     return Image.fromarray(colours[distance.argmin(-1)].astype(np.uint8), "RGB")
 
 
-def label_map_to_input(image: Image.Image, name: str) -> Image.Image:
+def label_map_to_input(image: Image.Image, palette: dict[str, tuple[int, int, int]]) -> Image.Image:
     image = to_rgb(image).resize((OUTPUT_SIZE, OUTPUT_SIZE), Image.Resampling.NEAREST)
-    return snap_to_palette(image, PALETTES[name])
-
-
-def side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
-    out = Image.new("RGB", (2 * OUTPUT_SIZE, OUTPUT_SIZE), "white")
-    out.paste(left.convert("RGB").resize((OUTPUT_SIZE, OUTPUT_SIZE)), (0, 0))
-    out.paste(right.convert("RGB").resize((OUTPUT_SIZE, OUTPUT_SIZE)), (OUTPUT_SIZE, 0))
-    return out
-
-
-def blank_canvas(size: int) -> dict:
-    white = Image.new("RGB", (size, size), "white")
-    return {"background": white, "layers": [], "composite": white}
-
-
-def random_example(paths: list[str]) -> dict | None:
-    """A random example file as a sketchpad value (the example as the background, no strokes)."""
-    if not paths:
-        return None
-    image = Image.open(random.choice(paths)).convert("RGB")
-    return {"background": image, "layers": [], "composite": image}
+    return snap_to_palette(image, palette)
 
 
 def seed_or_none(seed) -> int | None:
     """0 or empty: the deterministic output; any other number: dropout noise with that seed."""
     try:
         seed = int(seed or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"The seed must be a whole number, not {seed!r}.") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"The seed must be between 0 and {MAX_SEED}, not {seed}.")
     return seed or None
+
+
+def decode_drawing(data_url: str) -> Image.Image:
+    """The canvas's PNG data URL -> an image, refusing anything else with a clear message."""
+    head, _, payload = str(data_url).partition(",")
+    if head != "data:image/png;base64" or len(payload) > MAX_DRAWING_BYTES:
+        raise InputError("The drawing did not arrive as a PNG of a sane size. Reload the page.")
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(payload, validate=True))) as im:
+            im.load()
+            return to_rgb(im)
+    except (ValueError, OSError, UnidentifiedImageError):
+        raise InputError("The drawing could not be decoded. Reload the page.") from None
+
+
+def data_url(image: Image.Image, kind: str = "PNG") -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, kind, **({"quality": 92} if kind == "JPEG" else {"compress_level": 1}))
+    return f"data:image/{kind.lower()};base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 # --------------------------------------------------------------------------- models
@@ -199,7 +187,7 @@ def discover_models(weights_dir: Path, overrides: dict[str, str], device: str | 
                 models[name] = ModelEntry(name, load_translator(local, device), str(local))
             except WeightsError as e:
                 notices.append(f"The bundled **{name}** model could not be loaded: {e}")
-    return dict(sorted(models.items(), key=lambda kv: list(TITLES).index(kv[0]) if kv[0] in TITLES else 99)), notices
+    return dict(sorted(models.items(), key=lambda kv: (kv[1].kind, kv[1].app.get("order", 99), kv[0]))), notices
 
 
 def parse_overrides(specs: list[str]) -> dict[str, str]:
@@ -212,75 +200,182 @@ def parse_overrides(specs: list[str]) -> dict[str, str]:
     return out
 
 
-def example_files(name: str) -> list[str]:
-    folder = ROOT / "examples" / name
-    return sorted(str(p) for p in folder.glob("*.png")) if folder.is_dir() else []
-
-
 # --------------------------------------------------------------------------- the app
 
 
-def build_app(models: dict[str, ModelEntry], notices: list[str] | None = None) -> gr.Blocks:
-    edge_models = [n for n, m in models.items() if m.kind == "edges"]
-    label_models = [n for n, m in models.items() if m.kind == "labels"]
-    device = next(iter(models.values())).translator.device.type if models else "cpu"
+class App:
+    """What the page's events and the API call: the models, and one lock around inference."""
 
-    def model(name: str) -> ModelEntry:
-        if name not in models:
-            raise InputError(f"Unknown model {name!r}. Available: {', '.join(models) or 'none'}.")
-        return models[name]
+    def __init__(self, models: dict[str, ModelEntry]):
+        self.models = models
+        # One inference at a time on the CPU: two would fight over the same cores and both slow
+        # down. Each page sends its newest drawing only when its last request is answered, so
+        # with N people drawing, each waits for at most N - 1 inferences.
+        self.lock = threading.Lock() if not any(m.translator.device.type == "cuda" for m in models.values()) else None
 
-    def run(name: str, image: Image.Image, seed) -> Image.Image:
-        return model(name).translator(image, seed=seed_or_none(seed))
+    def model(self, name: str) -> ModelEntry:
+        if name not in self.models:
+            raise InputError(f"Unknown model {name!r}. Available: {', '.join(self.models) or 'none'}.")
+        return self.models[name]
 
-    def ui(fn):
-        """Turn InputError into a message in the UI, instead of an error box with a traceback."""
+    def run(self, name: str, image: Image.Image, seed) -> Image.Image:
+        translator, seed = self.model(name).translator, seed_or_none(seed)
+        if self.lock is None:
+            return translator(image, seed=seed)
+        with self.lock:
+            return translator(image, seed=seed)
 
-        @functools.wraps(fn)  # keeps the signature, which names the API's parameters
-        def wrapped(*args):
-            try:
-                return fn(*args)
-            except InputError as e:
-                raise gr.Error(str(e), print_exception=False) from None
-
-        return wrapped
-
-    @ui
-    def on_sketch(value, name, seed):
-        edges = sketch_to_input(value)
+    def model_input(self, name: str, picture: Image.Image) -> Image.Image:
+        """What the model sees: a label map snapped to its palette, or a drawing as a thin edge map."""
+        entry = self.model(name)
+        if entry.kind == "labels":
+            return label_map_to_input(picture, entry.palette)
+        edges = drawing_to_edges(picture, size=OUTPUT_SIZE)
         if edges is None:
-            return None, None  # an empty canvas: nothing to show yet
-        return edges, run(name, edges, seed)
+            raise InputError("The drawing is empty: it has no dark strokes.")
+        return edges
+
+    def translate_drawing(self, drawing: str, model_name: str, seed) -> dict:
+        """The live canvas's server function: a PNG data URL in; the shoe and the edge map, as data URLs."""
+        try:
+            edges = drawing_to_edges(decode_drawing(drawing), size=OUTPUT_SIZE)
+            if edges is None:
+                return {"result": None, "edges": None}
+            return {"result": data_url(self.run(model_name, edges, seed), "JPEG"), "edges": data_url(edges)}
+        except InputError as e:
+            return {"error": str(e)}
+
+    def example_drawing(self, index) -> str:
+        """The canvas's examples, as PNG data URLs."""
+        files = drawing_examples(self.models)
+        path = files[int(index) % len(files)]
+        with Image.open(path) as im:
+            return data_url(to_rgb(im).resize((512, 512), Image.Resampling.LANCZOS))
+
+
+def drawing_examples(models: dict[str, ModelEntry]) -> list[str]:
+    return [p for m in models.values() if m.kind == "edges" for p in m.examples()]
+
+
+def ui(fn):
+    """Turn InputError into a message in the UI, instead of an error box with a traceback."""
+
+    @functools.wraps(fn)  # keeps the signature, which names the API's parameters
+    def wrapped(*args):
+        try:
+            return fn(*args)
+        except InputError as e:
+            raise gr.Error(str(e), print_exception=False) from None
+
+    return wrapped
+
+
+def thumbnail(path: str) -> str:
+    with Image.open(path) as im:
+        image = to_rgb(im)
+    image.thumbnail((88, 88))
+    return data_url(image)
+
+
+def build_sketch_tab(app: App) -> None:
+    """The live canvas: a gr.HTML whose JavaScript draws and calls the server function per change."""
+    edge_models = [m for m in app.models.values() if m.kind == "edges"]
+    examples = [{"name": Path(p).stem.replace("_", " "), "thumb": thumbnail(p)} for p in drawing_examples(app.models)]
+
+    # Plain functions: gradio marks server functions with an attribute, which a bound method cannot
+    # take. Gradio 6 hands a server function the JavaScript call's arguments as one list (or the
+    # argument itself when there is one).
+    def translate_drawing(args: list) -> dict:
+        return app.translate_drawing(*args)
+
+    def example_drawing(index) -> str:
+        return app.example_drawing(index)
+
+    with gr.Tab("Draw", visible=bool(edge_models)):
+        gr.HTML(
+            html_template=(CANVAS_DIR / "canvas.html").read_text(),
+            css_template=(CANVAS_DIR / "canvas.css").read_text(),
+            js_on_load=(CANVAS_DIR / "canvas.js").read_text(),
+            server_functions=[translate_drawing, example_drawing],
+            models=[{"name": m.name, "title": m.title} for m in edge_models],
+            examples=examples, elem_id="live-canvas", apply_default_css=False,
+        )  # fmt: skip
+
+
+def build_label_tab(app: App, seed: gr.Number):
+    label_models = [n for n, m in app.models.items() if m.kind == "labels"]
 
     @ui
     def on_label_map(path, name, seed):
         if path is None:
             return None, None
-        labels = label_map_to_input(open_upload(path), name)
-        return labels, run(name, labels, seed)
+        labels = app.model_input(name, open_upload(path))
+        return labels, app.run(name, labels, seed)
 
     @ui
     def on_painted_labels(value, name, seed):
         composite = value.get("composite") if isinstance(value, dict) else None
         if composite is None:
             return None, None
-        labels = label_map_to_input(composite, name)
-        return labels, run(name, labels, seed)
+        labels = app.model_input(name, composite)
+        return labels, app.run(name, labels, seed)
+
+    def palette_for(name):
+        palette = app.models[name].palette if name in app.models else {}
+        if not palette:  # no label model loaded: the tab is hidden
+            return "", gr.Paint()
+        swatches = " ".join(f"<span style='background:rgb{c};padding:0 .6em;border:1px solid #888'>&nbsp;</span> {k}"
+                            for k, c in palette.items())  # fmt: skip
+        brush = gr.Brush(colors=[f"#{r:02x}{g:02x}{b:02x}" for r, g, b in palette.values()], color_mode="fixed", default_size=12)
+        background = Image.new("RGB", (256, 256), next(iter(palette.values())))
+        return swatches, gr.Paint(brush=brush, value={"background": background, "layers": [], "composite": background})
+
+    with gr.Tab("Label map", visible=bool(label_models)):
+        with gr.Row():
+            with gr.Column():
+                label_model = gr.Dropdown(label_models, value=label_models[0] if label_models else None, label="Model")
+                label_upload = gr.File(label="Upload a label map (colours are snapped to the palette)", file_types=["image"])
+                palette_md = gr.Markdown()
+                label_paint = gr.Paint(label="…or paint one with the palette", type="pil", image_mode="RGB",
+                                       canvas_size=(256, 256), layers=False)  # fmt: skip
+            with gr.Column():
+                label_seen = gr.Image(label="What the model sees", type="pil", format="png", height=256, interactive=False)
+                label_out = gr.Image(label="Result", type="pil", format="png", interactive=False, elem_id="label-result")
+        label_examples = [[p, n] for n in label_models for p in app.models[n].examples()]
+        if label_examples:  # each example comes with its model, so that it is read with the right palette
+            gr.Examples(label_examples, inputs=[label_upload, label_model], label="Examples")
+        inputs, outputs = [label_upload, label_model, seed], [label_seen, label_out]
+        label_model.change(palette_for, label_model, [palette_md, label_paint], api_visibility="private")
+        gr.on([label_upload.change, label_model.change, seed.change], on_label_map, inputs, outputs, api_visibility="private")
+        label_paint.input(on_painted_labels, [label_paint, label_model, seed], outputs,
+                          trigger_mode="always_last", show_progress="hidden", api_visibility="private")  # fmt: skip
+    return label_model, palette_md, label_paint, palette_for
+
+
+def build_photo_tab(app: App, seed: gr.Number) -> None:
+    edge_models = [n for n, m in app.models.items() if m.kind == "edges"]
 
     @ui
     def on_photo(path, name, seed):
         if path is None:
             return None, None
         edges = photo_to_edges(open_upload(path), size=OUTPUT_SIZE)
-        return edges, run(name, edges, seed)
+        return edges, app.run(name, edges, seed)
 
-    @ui
-    def make_side_by_side(left, right):
-        if left is None or right is None:
-            raise InputError("Nothing to download yet: draw or upload something first.")
-        path = Path(tempfile.mkdtemp(prefix="pix2pix-")) / "input_and_result.png"
-        side_by_side(left, right).save(path)
-        return gr.File(value=str(path), visible=True)
+    with gr.Tab("Photo", visible=bool(edge_models)):
+        with gr.Row():
+            with gr.Column():
+                photo_model = gr.Dropdown(edge_models, value=edge_models[0] if edge_models else None, label="Model")
+                photo = gr.File(label="Upload a photo of a shoe (or anything)", file_types=["image"])
+            with gr.Column():
+                photo_edges = gr.Image(label="Extracted edges", type="pil", format="png", height=256, interactive=False)
+                photo_out = gr.Image(label="Result", type="pil", format="png", interactive=False)
+        gr.on([photo.change, photo_model.change, seed.change], on_photo, [photo, photo_model, seed], [photo_edges, photo_out],
+              api_visibility="private")  # fmt: skip
+
+
+def build_api(app: App) -> None:
+    """POST /translate: hidden components, so that gradio_client can upload the image file."""
 
     @ui
     def translate(image: str, model_name: str = "edges2shoes", seed: int = 0) -> str:
@@ -291,128 +386,42 @@ def build_app(models: dict[str, ModelEntry], notices: list[str] | None = None) -
         seed: 0 for the deterministic output; another number adds dropout noise with that seed.
         Returns the 256x256 translation as a PNG file.
         """
-        entry = model(model_name)
-        picture = open_upload(image)
-        if entry.kind == "labels":
-            picture = label_map_to_input(picture, model_name)
-        else:
-            picture = drawing_to_edges(picture, size=OUTPUT_SIZE)
-            if picture is None:
-                raise InputError("The drawing is empty: it has no dark strokes.")
+        picture = app.model_input(model_name, open_upload(image))
         path = Path(tempfile.mkdtemp(prefix="pix2pix-")) / "result.png"
-        run(model_name, picture, seed).save(path)
+        app.run(model_name, picture, seed).save(path)
         return str(path)
 
+    with gr.Row(visible=False):
+        api_image = gr.File(label="image", file_types=["image"])
+        api_model = gr.Textbox(label="model_name", value=next(iter(app.models), ""))
+        api_seed = gr.Number(0, precision=0, label="seed")
+        api_result = gr.Image(label="result", type="filepath", format="png")
+        api_button = gr.Button("translate")
+    api_button.click(translate, [api_image, api_model, api_seed], api_result, api_name="translate")
+
+
+def build_app(models: dict[str, ModelEntry], notices: list[str] | None = None) -> gr.Blocks:
+    app = App(models)
+    device = next(iter(models.values())).translator.device.type if models else "cpu"
     with gr.Blocks(title="pix2pix: draw edges, get a shoe") as demo:
         gr.Markdown(
             "# pix2pix: draw edges, get a shoe\n"
             "A conditional GAN (Isola et al., CVPR 2017) turns line drawings into shoes and label maps into "
             f"facades and streets. Running on the **{device.upper()}**. Models: "
-            + (", ".join(f"{n} ({TITLES.get(n, n)})" for n in models) or "none found in weights/")
+            + (", ".join(f"{n} ({m.title})" for n, m in models.items()) or "none found in weights/")
         )
         for notice in notices or []:
             gr.Markdown(f"⚠️ {notice}", elem_classes=["notice"])
-        seed = gr.Number(0, precision=0, label="Variation seed (0: none; any other number adds dropout noise, section 3.1)")
-
-        with gr.Tab("Sketch → shoe", visible=bool(edge_models)):
-            with gr.Row():
-                with gr.Column():
-                    sketch_model = gr.Dropdown(edge_models, value=edge_models[0] if edge_models else None, label="Model")
-                    sketch = gr.Sketchpad(
-                        label="Draw the outline of a shoe (toe left or right); the shoe updates as you draw",
-                        type="pil", image_mode="RGBA", canvas_size=(CANVAS, CANVAS), fixed_canvas=True, format="png",
-                        brush=gr.Brush(default_size=3, colors=["#000000"], color_mode="fixed"),
-                        eraser=gr.Eraser(default_size=12), layers=False, elem_id="sketch",
-                        value=blank_canvas(CANVAS),
-                    )  # fmt: skip
-                with gr.Column():
-                    sketch_edges = gr.Image(label="What the model sees", type="pil", format="png", height=256, elem_id="sketch-edges", interactive=False)
-                    sketch_out = gr.Image(label="Result", type="pil", format="png", elem_id="sketch-result", interactive=False)
-            with gr.Row():
-                random_sketch = gr.Button("Random example", elem_id="random-sketch")
-                sketch_pair = gr.Button("Input | result as one PNG")
-            sketch_file = gr.File(label="Download", visible=False)
-            sketch_examples = [p for n in edge_models for p in example_files(n)]
-            inputs = [sketch, sketch_model, seed]
-            if sketch_examples:
-                examples = gr.Examples([[p] for p in sketch_examples], inputs=[sketch], examples_per_page=12,
-                                       label="Examples: drawings, and edge maps of the val splits")  # fmt: skip
-                examples.load_input_event.then(on_sketch, inputs, [sketch_edges, sketch_out], show_progress="hidden",
-                                               api_visibility="private")  # fmt: skip
-            # .input fires on every stroke (and erase, undo, clear); always_last drops stale requests.
-            sketch.input(on_sketch, inputs, [sketch_edges, sketch_out], trigger_mode="always_last",
-                         show_progress="hidden", api_visibility="private")  # fmt: skip
-            sketch.clear(lambda: (None, None), None, [sketch_edges, sketch_out], api_visibility="private")
-            for trigger in (sketch_model.change, seed.change):
-                trigger(on_sketch, inputs, [sketch_edges, sketch_out], show_progress="hidden", api_visibility="private")
-            random_sketch.click(lambda: random_example(sketch_examples), None, sketch, api_visibility="private").then(
-                on_sketch, inputs, [sketch_edges, sketch_out], show_progress="hidden", api_visibility="private")
-            sketch_pair.click(make_side_by_side, [sketch_edges, sketch_out], sketch_file, api_visibility="private")
-
-        with gr.Tab("Label map → photo", visible=bool(label_models)):
-            with gr.Row():
-                with gr.Column():
-                    label_model = gr.Dropdown(label_models, value=label_models[0] if label_models else None, label="Model")
-                    label_upload = gr.Image(label="Upload a label map (colours are snapped to the palette)",
-                                            type="filepath", image_mode=None, sources=["upload", "clipboard"])  # fmt: skip
-                    palette_md = gr.Markdown()
-                    label_paint = gr.Paint(label="…or paint one with the palette", type="pil", image_mode="RGB",
-                                           canvas_size=(256, 256), layers=False)  # fmt: skip
-                with gr.Column():
-                    label_seen = gr.Image(label="What the model sees", type="pil", format="png", height=256, interactive=False)
-                    label_out = gr.Image(label="Result", type="pil", format="png", interactive=False, elem_id="label-result")
-            with gr.Row():
-                random_label = gr.Button("Random example", elem_id="random-label")
-                label_pair = gr.Button("Input | result as one PNG")
-            label_file = gr.File(label="Download", visible=False)
-            label_examples = [[p, n] for n in label_models for p in example_files(n)]
-            if label_examples:  # each example comes with its model, so that it is read with the right palette
-                gr.Examples(label_examples, inputs=[label_upload, label_model],
-                            label="Examples: facades val label maps, and drawn street scenes")  # fmt: skip
-
-            def palette_for(name):
-                palette = PALETTES.get(name)
-                if not palette:  # no label model loaded: the tab is hidden
-                    return "", gr.Paint()
-                swatches = " ".join(f"<span style='background:rgb{c};padding:0 .6em;border:1px solid #888'>&nbsp;</span> {k}"
-                                    for k, c in palette.items())  # fmt: skip
-                brush = gr.Brush(colors=[f"#{r:02x}{g:02x}{b:02x}" for r, g, b in palette.values()], color_mode="fixed",
-                                 default_size=12)  # fmt: skip
-                first = next(iter(palette.values()), (255, 255, 255))
-                background = Image.new("RGB", (256, 256), first)
-                return swatches, gr.Paint(brush=brush, value={"background": background, "layers": [], "composite": background})
-
-            label_model.change(palette_for, label_model, [palette_md, label_paint], api_visibility="private")
-            demo.load(palette_for, label_model, [palette_md, label_paint], api_visibility="private")
-            label_inputs = [label_upload, label_model, seed]
-            label_upload.change(on_label_map, label_inputs, [label_seen, label_out], api_visibility="private")
-            label_model.change(on_label_map, label_inputs, [label_seen, label_out], api_visibility="private")
-            label_paint.input(on_painted_labels, [label_paint, label_model, seed], [label_seen, label_out],
-                               trigger_mode="always_last", show_progress="hidden", api_visibility="private")  # fmt: skip
-            # label_upload.change then translates the example.
-            random_label.click(lambda: tuple(random.choice(label_examples)) if label_examples else (None, None), None,
-                               [label_upload, label_model], api_visibility="private")  # fmt: skip
-            label_pair.click(make_side_by_side, [label_seen, label_out], label_file, api_visibility="private")
-
-        with gr.Tab("Photo → edges → shoe", visible=bool(edge_models)):
-            with gr.Row():
-                with gr.Column():
-                    photo_model = gr.Dropdown(edge_models, value=edge_models[0] if edge_models else None, label="Model")
-                    photo = gr.Image(label="Upload a photo of a shoe (or anything)", type="filepath", image_mode=None,
-                                     sources=["upload", "clipboard"])  # fmt: skip
-                with gr.Column():
-                    photo_edges = gr.Image(label="Extracted edges", type="pil", format="png", height=256, interactive=False)
-                    photo_out = gr.Image(label="Result", type="pil", format="png", interactive=False)
-            photo.change(on_photo, [photo, photo_model, seed], [photo_edges, photo_out], api_visibility="private")
-
-        # The API: hidden components, so that gradio_client can upload the image file.
-        with gr.Row(visible=False):
-            api_image = gr.File(label="image", file_types=["image"])
-            api_model = gr.Textbox(label="model_name", value=next(iter(models), ""))
-            api_seed = gr.Number(0, precision=0, label="seed")
-            api_result = gr.Image(label="result", type="filepath", format="png")
-            api_button = gr.Button("translate")
-        api_button.click(translate, [api_image, api_model, api_seed], api_result, api_name="translate")
+        seed = gr.Number(0, precision=0, minimum=0, render=False,
+                         label="Variation seed for label maps and photos (0: none; another number adds dropout noise)")  # fmt: skip
+        with gr.Tabs():
+            build_sketch_tab(app)
+            label_tab = build_label_tab(app, seed)
+            build_photo_tab(app, seed)
+        seed.render()
+        build_api(app)
+        label_model, palette_md, label_paint, palette_for = label_tab
+        demo.load(palette_for, label_model, [palette_md, label_paint], api_visibility="private")
     return demo
 
 

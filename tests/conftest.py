@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -69,7 +70,8 @@ def tiny_weights_dir(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     for name, direction in (("edges2shoes", "AtoB"), ("facades", "BtoA")):
         g = UNetGenerator(GeneratorConfig(image_size=64, ngf=8, norm="instance"))
-        save_generator(folder / name, g, {"direction": direction, "dataset": name})
+        presentation = json.loads((ROOT / "docs" / "presentation" / f"{name}.json").read_text())
+        save_generator(folder / name, g, {"direction": direction, "dataset": name, "app": presentation})
     return folder
 
 

@@ -1,19 +1,37 @@
-"""A person at the canvas: headless Debian Chromium, driven by Playwright, draws strokes with the mouse."""
+"""A person at the canvas: headless Debian Chromium, driven by Playwright, draws with the mouse.
+
+The latency figures are printed (run with -s to see them), never asserted: they depend on the
+machine. What is asserted is behaviour: shoes appear while the pen moves, the last one follows
+the finished drawing, examples load, clear empties the result, and nothing errs.
+"""
 
 import os
 import shutil
-import time
+import statistics
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, start_app, stop_app
+from tests.conftest import ROOT, start_app, stop_app, write_ab_folder
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("PIX2PIX_ARTIFACTS", ROOT / "test-artifacts"))
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+SHOE = [(0.1, 0.62), (0.12, 0.42), (0.35, 0.38), (0.55, 0.5), (0.85, 0.58), (0.92, 0.7), (0.1, 0.72), (0.1, 0.62)]
+# Records, in the page's clock, each new result and each pointer down and up on the canvas.
+PROBE = """() => {
+  window.__t = {results: [], downs: [], ups: []};
+  const img = document.querySelector('#sketch-result img');
+  new MutationObserver(() => { if (img.getAttribute('src')) window.__t.results.push(performance.now()); })
+    .observe(img, {attributes: true, attributeFilter: ['src']});
+  const canvas = document.querySelector('#sketch canvas');
+  canvas.addEventListener('pointerdown', () => window.__t.downs.push(performance.now()));
+  canvas.addEventListener('pointerup', () => window.__t.ups.push(performance.now()));
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -39,66 +57,162 @@ def app_url(tiny_weights_dir):
         stop_app(proc)
 
 
-def result_src(page) -> str | None:
-    return page.evaluate("document.querySelector('#sketch-result img')?.getAttribute('src') ?? null")
+def open_canvas(browser, url, width=1300, errors=None):
+    page = browser.new_page(viewport={"width": width, "height": 1100})
+    if errors is not None:
+        page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.locator("#live-canvas .live[data-ready]").wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)  # Gradio renders the component once more after loading
+    page.evaluate(PROBE)
+    return page
 
 
-def wait_for_new_result(page, previous: str | None, timeout: float = 60) -> tuple[str, float]:
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        src = result_src(page)
-        if src and src != previous:
-            return src, time.perf_counter() - start
-        page.wait_for_timeout(20)
-    raise AssertionError(f"no new result image within {timeout} s")
+def stroke(page, points, moves=40, move_ms=16):
+    """A stroke through points (fractions of the canvas), in `moves` mouse moves of move_ms each."""
+    box = page.locator("#sketch canvas").bounding_box()
+
+    def at(x, y):
+        return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+    page.mouse.move(*at(*points[0]))
+    page.mouse.down()
+    segments = len(points) - 1
+    for k in range(1, moves + 1):
+        t = k / moves * segments
+        i = min(int(t), segments - 1)
+        f = t - i
+        (x0, y0), (x1, y1) = points[i], points[i + 1]
+        page.mouse.move(*at(x0 + f * (x1 - x0), y0 + f * (y1 - y0)))
+        page.wait_for_timeout(move_ms)
+    page.mouse.up()
 
 
-def test_drawing_on_the_canvas_shows_a_shoe_live(browser, app_url):
-    page = browser.new_page(viewport={"width": 1300, "height": 1100})
-    page.goto(app_url)
-    canvas = page.locator("#sketch canvas").first
-    canvas.wait_for(timeout=30_000)
-    box = canvas.bounding_box()
-    # The drawing area is the 512x512 canvas, centred and scaled to fit the editor.
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    side = min(box["width"], box["height"]) * 0.9
+def settle(page, quiet_ms=400, timeout_ms=20_000):
+    """Wait until no new result has come for quiet_ms; returns the probe's record."""
+    waited, last = 0, -1
+    while waited < timeout_ms:
+        count = page.evaluate("window.__t.results.length")
+        if count == last:
+            break
+        last = count
+        page.wait_for_timeout(quiet_ms)
+        waited += quiet_ms
+    return page.evaluate("window.__t")
 
-    def stroke(points):
-        page.mouse.move(cx + (points[0][0] - 0.5) * side, cy + (points[0][1] - 0.5) * side)
-        page.mouse.down()
-        for x, y in points[1:]:
-            page.mouse.move(cx + (x - 0.5) * side, cy + (y - 0.5) * side, steps=6)
-        page.mouse.up()
 
+def result_src(page):
+    return page.evaluate("document.querySelector('#sketch-result img').getAttribute('src')")
+
+
+def measure(page, strokes=6):
+    """mouse-up to the last shoe, shoes per second while the pen is down, settling after a burst."""
+    after_up, per_second = [], []
+    for k in range(strokes):
+        shift = 0.02 * k
+        stroke(page, [(x, y + shift) for x, y in SHOE] if k % 2 == 0 else [(0.1, 0.67 + shift), (0.92, 0.66 + shift)])
+        t = settle(page)
+        down, up = t["downs"][-1], t["ups"][-1]
+        during = [r for r in t["results"] if down < r <= up]
+        per_second.append(len(during) / ((up - down) / 1000))
+        after_up.append(max(t["results"]) - up)
+    for k in range(13):  # a burst of quick strokes
+        stroke(page, [(0.2 + 0.05 * k, 0.3), (0.25 + 0.05 * k, 0.5)], moves=6, move_ms=8)
+    t = settle(page, quiet_ms=600)
+    burst_settle = max(t["results"]) - t["ups"][-1]
+    return {"mouse_up_to_shoe_ms": statistics.median(after_up), "shoes_per_s_while_drawing": statistics.median(per_second),
+            "burst_settles_ms": burst_settle}  # fmt: skip
+
+
+def report(name, figures):
+    print(f"\n{name}: mouse-up to new shoe {figures['mouse_up_to_shoe_ms']:.0f} ms (median); "
+          f"{figures['shoes_per_s_while_drawing']:.1f} shoes/s while drawing; "
+          f"after a burst of 13 strokes the shoe settles {figures['burst_settles_ms']:.0f} ms after the last")  # fmt: skip
+
+
+def test_the_shoe_follows_the_pen(browser, app_url):
+    errors = []
+    page = open_canvas(browser, app_url, errors=errors)
     assert result_src(page) is None  # nothing before the first stroke
-    stroke([(0.1, 0.62), (0.12, 0.42), (0.35, 0.38), (0.55, 0.5), (0.85, 0.58), (0.92, 0.7), (0.1, 0.72), (0.1, 0.62)])
-    first, first_latency = wait_for_new_result(page, None)
-    stroke([(0.1, 0.67), (0.92, 0.66)])  # a sole line: the result must change
-    second, second_latency = wait_for_new_result(page, first)
-    assert second != first
-    page.wait_for_timeout(300)
+    figures = measure(page)
+    report("idle machine", figures)
+    assert figures["shoes_per_s_while_drawing"] > 0  # shoes arrive while the pen is down
+    assert result_src(page).startswith("data:image/")
+    assert page.locator("#sketch-edges").get_attribute("src").startswith("data:image/png")  # what the model saw
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / "browser_sketch.png"
-    page.screenshot(path=str(shot))
-    print(f"\nstroke-to-image: first {first_latency * 1000:.0f} ms, second {second_latency * 1000:.0f} ms; screenshot {shot}")
-    assert page.locator("#sketch-edges img").count() == 1  # the edge map the model saw is shown
+    page.screenshot(path=str(ARTIFACTS / "browser_desktop.png"), full_page=True)
+    assert not errors
     page.close()
 
 
-def test_random_example_then_clear(browser, app_url):
-    page = browser.new_page(viewport={"width": 1300, "height": 1100})
+def test_the_same_while_a_training_run_keeps_both_cores_busy(browser, app_url, tmp_path):
+    data = write_ab_folder(tmp_path / "pairs", 16, size=64)
+    cmd = [sys.executable, "-m", "train", "--data", str(data), "--out", str(tmp_path / "run"), "--size", "64",
+           "--ngf", "32", "--ndf", "32", "--norm", "instance", "--batch-size", "16", "--epochs", "100000",
+           "--checkpoint-every", "1000000", "--sample-every", "1000000", "--val-count", "0"]  # fmt: skip
+    trainer = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "2"}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        page = open_canvas(browser, app_url)
+        figures = measure(page, strokes=4)
+        report("both cores busy with training", figures)
+        assert figures["shoes_per_s_while_drawing"] > 0
+        page.close()
+    finally:
+        trainer.kill()
+
+
+def test_eight_people_drawing_at_once_each_see_updates(browser, app_url):
+    pages = [open_canvas(browser, app_url, width=900) for _ in range(8)]
+    boxes = [p.locator("#sketch canvas").bounding_box() for p in pages]
+    for page, box in zip(pages, boxes):
+        page.mouse.move(box["x"] + 0.1 * box["width"], box["y"] + 0.5 * box["height"])
+        page.mouse.down()
+    for k in range(60):  # all eight draw at once, move by move
+        for page, box in zip(pages, boxes):
+            page.mouse.move(box["x"] + (0.1 + 0.013 * k) * box["width"], box["y"] + (0.5 + 0.2 * (k % 2)) * box["height"])
+    for page in pages:
+        page.mouse.up()
+    counts = [len(settle(page)["results"]) for page in pages]
+    print(f"\neight people drawing at once: shoes each saw during one stroke {sorted(counts)}")
+    assert min(counts) >= 1 and all(result_src(p) for p in pages)
+    for page in pages:
+        page.close()
+
+
+def test_examples_load_and_can_be_erased_and_cleared(browser, app_url):
     errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(app_url)
-    page.locator("#sketch canvas").first.wait_for(timeout=30_000)
+    page = open_canvas(browser, app_url, errors=errors)
     page.locator("#random-sketch").click()
-    assert wait_for_new_result(page, None)[0]
-    page.locator("#sketch").get_by_label("Clear canvas").click()
-    deadline = time.perf_counter() + 30
-    while result_src(page) and time.perf_counter() < deadline:
-        page.wait_for_timeout(50)
+    assert settle(page)["results"], "a random example gives a shoe"
+    page.locator("[data-example='0']").click()  # the drawn boot
+    settle(page)
+    example_shoe = result_src(page)
+    page.locator("[data-tool=eraser]").click()
+    stroke(page, [(0.03, 0.5), (0.97, 0.5)], moves=20)  # the eraser cuts through the example's lines
+    settle(page)
+    assert result_src(page) != example_shoe
+    page.locator("[data-action=undo]").click()
+    settle(page)
+    page.locator("[data-action=clear]").click()
+    page.wait_for_timeout(500)
     assert result_src(page) is None  # the result goes with the drawing
-    toasts = page.locator(".toast-body.error")
-    assert toasts.count() == 0, toasts.first.inner_text()
+    stroke(page, SHOE)  # after Clear the pen draws at once
+    assert settle(page)["results"] and result_src(page)
+    page.screenshot(path=str(ARTIFACTS / "browser_example.png"))
     assert not errors
+    page.close()
+
+
+def test_a_phone_sees_the_canvas_first_and_the_shoe_right_below(browser, app_url):
+    page = open_canvas(browser, app_url, width=390)
+    stroke(page, SHOE)
+    settle(page)
+    canvas = page.locator("#sketch canvas").bounding_box()
+    shoe = page.locator("#sketch-result").bounding_box()
+    assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= 390
+    assert shoe["y"] > canvas["y"] + canvas["height"]  # below the canvas
+    assert shoe["y"] - (canvas["y"] + canvas["height"]) < 400  # right below, not far down the page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser_phone.png"), full_page=True)
     page.close()

@@ -26,6 +26,7 @@ from model.translate import open_image
 from model.weights import atomic_write, load_generator
 
 from .card import write_model_card
+from .describe import describe, read_presentation
 from .data import PairedImageFolder
 from .evaluate import evaluate, mean_image
 from .plots import save_sample_grid
@@ -108,12 +109,15 @@ def main(argv=None) -> int:
     p.add_argument("--command", default="", help="the command that trained it, for the card")
     p.add_argument("--notes-file", type=Path, help="markdown appended to the card")
     p.add_argument("--cpu-hours", type=float, default=None)
+    p.add_argument("--presentation", type=Path, help="how the app presents it (JSON, see train.describe)")
     p.add_argument("--gpu", default="", help="the GPU it trained on, e.g. 'one NVIDIA H200'; the time comes from the run")
     p.add_argument("--sample-inputs", type=Path, help="inputs for the card's grid instead of val pairs (e.g. examples/cityscapes)")
     args = p.parse_args(argv)
     notes = args.notes_file.read_text() if args.notes_file else ""
     result = export(args.run, args.out, args.data, args.train_data, args.command, notes, args.cpu_hours,
                     args.sample_inputs, args.gpu)
+    if args.presentation:
+        describe(args.out, read_presentation(args.presentation))
     print(json.dumps(result))
     return 0
 
