@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import functools
+import html
 import io
 import json
 import os
@@ -245,10 +246,13 @@ class App:
         except InputError as e:
             return {"error": str(e)}
 
-    def example_drawing(self, index) -> str:
-        """The canvas's examples, as PNG data URLs."""
+    def example_drawing(self, index) -> str | None:
+        """The canvas's examples, as PNG data URLs; None for an index that names none."""
         files = drawing_examples(self.models)
-        path = files[int(index) % len(files)]
+        try:
+            path = files[int(index)]
+        except (TypeError, ValueError, IndexError):
+            return None
         with Image.open(path) as im:
             return data_url(to_rgb(im).resize((512, 512), Image.Resampling.LANCZOS))
 
@@ -280,12 +284,15 @@ def thumbnail(path: str) -> str:
 def build_sketch_tab(app: App) -> None:
     """The live canvas: a gr.HTML whose JavaScript draws and calls the server function per change."""
     edge_models = [m for m in app.models.values() if m.kind == "edges"]
-    examples = [{"name": Path(p).stem.replace("_", " "), "thumb": thumbnail(p)} for p in drawing_examples(app.models)]
+    # Names and titles go into the page's HTML: escaped, since a model's config may come from anyone on the Hub.
+    examples = [{"name": html.escape(Path(p).stem.replace("_", " ")), "thumb": thumbnail(p)} for p in drawing_examples(app.models)]
 
     # Plain functions: gradio marks server functions with an attribute, which a bound method cannot
     # take. Gradio 6 hands a server function the JavaScript call's arguments as one list (or the
     # argument itself when there is one).
     def translate_drawing(args: list) -> dict:
+        if not isinstance(args, list) or len(args) != 3:
+            return {"error": "The page sent a request this server does not understand. Reload the page."}
         return app.translate_drawing(*args)
 
     def example_drawing(index) -> str:
@@ -297,7 +304,7 @@ def build_sketch_tab(app: App) -> None:
             css_template=(CANVAS_DIR / "canvas.css").read_text(),
             js_on_load=(CANVAS_DIR / "canvas.js").read_text(),
             server_functions=[translate_drawing, example_drawing],
-            models=[{"name": m.name, "title": m.title} for m in edge_models],
+            models=[{"name": html.escape(m.name), "title": html.escape(m.title)} for m in edge_models],
             examples=examples, elem_id="live-canvas", apply_default_css=False,
         )  # fmt: skip
 

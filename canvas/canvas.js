@@ -142,6 +142,7 @@
 
   async function loadExample(index) {
     const url = await server.example_drawing(index);
+    if (!url) return;
     const image = new Image();
     image.onload = () => {
       actions.push({ type: "clear" }, { type: "image", image });

@@ -120,3 +120,25 @@ def test_hub_model_that_cannot_be_reached_falls_back_to_bundled_weights(tiny_wei
 def test_model_override_from_a_folder(tiny_weights_dir):
     models, notices = app.discover_models(tiny_weights_dir, {"handbags": str(tiny_weights_dir / "edges2shoes")}, "cpu")
     assert not notices and models["handbags"].source == str(tiny_weights_dir / "edges2shoes")
+
+
+def test_a_models_title_from_its_config_cannot_inject_html(tiny_weights_dir, tmp_path):
+    import shutil
+
+    folder = tmp_path / "w"
+    shutil.copytree(tiny_weights_dir, folder)
+    config = json.loads((folder / "edges2shoes" / "config.json").read_text())
+    config["app"]["title"] = "<img src=x onerror=alert(1)>"
+    (folder / "edges2shoes" / "config.json").write_text(json.dumps(config))
+    models, _ = app.discover_models(folder, {}, "cpu")
+    canvas = next(c for c in app.build_app(models).get_config_file()["components"]
+                  if c.get("props", {}).get("elem_id") == "live-canvas")  # fmt: skip
+    titles = json.dumps(canvas["props"])
+    assert "<img src=x" not in titles and "&lt;img src=x" in titles  # the canvas's template takes it as HTML
+
+
+def test_examples_are_served_by_index_and_a_bad_index_gets_none(tiny_weights_dir):
+    models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
+    live = app.App(models)
+    assert live.example_drawing(0).startswith("data:image/png;base64,")
+    assert live.example_drawing(10_000) is None and live.example_drawing("x") is None

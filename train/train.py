@@ -76,6 +76,7 @@ class TrainConfig:
     push_to_hub: str = ""  # a repo id to upload generator/ to when training ends
     budget_minutes: float = 0.0  # fit the schedule (EPOCHS and EPOCHS_DECAY, in their ratio) to this many minutes, timed over the first steps
     export_every: int = 1  # epochs between validations and exports (there is always one at the end)
+    presentation: str = ""  # a JSON file saying how the app presents the model (see train.describe), written into generator/config.json
     init_generator: str = ""  # start G from these weights (a weights folder or Hub repo id of the same architecture); D starts afresh
     max_steps: int = 0  # pause (checkpoint and export) at this step in all; --resume without it goes on to the end
 
@@ -465,10 +466,13 @@ def validate(G, val_set, cfg: TrainConfig, device) -> dict:
 def export(G, cfg: TrainConfig, out: Path, step: int, metrics: dict) -> None:
     """generator/: weights, config, model card, loss curve and samples, ready for the Hub."""
     from .card import write_model_card
+    from .describe import read_presentation
 
     folder = out / "generator"
     meta = {"direction": cfg.direction, "dataset": cfg.dataset_name or Path(cfg.data).name,
             "step": step, "train_config": dataclasses.asdict(cfg), "val_metrics": metrics}  # fmt: skip
+    if cfg.presentation:
+        meta["app"] = read_presentation(Path(cfg.presentation))
     save_generator(folder, G, meta)
     write_model_card(folder, out)
 

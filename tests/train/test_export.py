@@ -45,3 +45,20 @@ def test_export_can_show_other_inputs_than_the_val_images(tmp_path, capsys):
     export(tmp_path / "run", tmp_path / "out", data, None, sample_inputs=inputs)
     grid = Image.open(tmp_path / "out" / "samples.png")
     assert grid.size == (2 * 256 + 3 * 2, 3 * 256 + 4 * 2)  # input | output, one row per input
+
+
+def test_a_presentation_is_checked_and_merged_into_the_config(tmp_path):
+    import json
+
+    from model import GeneratorConfig, UNetGenerator, save_generator
+    from train.describe import main as describe_main
+
+    save_generator(tmp_path / "w", UNetGenerator(GeneratorConfig(image_size=32, ngf=8)), {"direction": "BtoA"})
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"kind": "labels", "title": "no palette"}))
+    assert describe_main([str(tmp_path / "w"), str(bad)]) == 2
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"kind": "edges", "title": "edges → things"}))
+    assert describe_main([str(tmp_path / "w"), str(good)]) == 0
+    config = json.loads((tmp_path / "w" / "config.json").read_text())
+    assert config["app"]["title"] == "edges → things" and config["direction"] == "BtoA"

@@ -253,3 +253,12 @@ def test_training_can_start_from_exported_weights(tmp_path):
     name = next(k for k in start if k.endswith(".weight"))
     # One Adam step of lr 2e-4 from the exported weights, not from a fresh initialisation.
     assert (seen[0][name] - start[name]).abs().max() < 1e-3
+
+
+def test_a_presentation_given_to_training_reaches_the_exported_config(tmp_path):
+    data = write_ab_folder(tmp_path / "d", 8)
+    presentation = tmp_path / "labels.json"
+    presentation.write_text(json.dumps({"kind": "labels", "title": "label map → blob", "palette": {"sky": [70, 130, 180]}}))
+    train(tiny_config(data, tmp_path / "run", max_steps=2, presentation=str(presentation)))
+    app = json.loads((tmp_path / "run" / "generator" / "config.json").read_text())["app"]
+    assert app["kind"] == "labels" and app["palette"] == {"sky": [70, 130, 180]}
