@@ -55,46 +55,63 @@ def fp32_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
     return 2 * n**3 / min(times) / 1e9
 
 
-def time_setting(cfg: TrainConfig, loaded: dict, steps: int, device, one_pass=None, fused=False) -> dict:
-    torch.manual_seed(0)
-    G, D, opt_g, opt_d = build_networks(cfg, device)
-    if fused:
-        opt_g, opt_d = (torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True) for n in (G, D))
-    one_pass = cfg.norm == "instance" if one_pass is None else one_pass
-    augment = make_augment(cfg)
-    data = loaded[augment.load_size]
-    autocast = torch.autocast(device.type, enabled=False)
-    memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    g = torch.Generator(device).manual_seed(0)
+class Setting:
+    """One training setting, ready to step: networks, optimizers, data and augmentation."""
 
-    def step(parts=None):
+    def __init__(self, cfg: TrainConfig, loaded: dict, device, one_pass=None, fused=False):
+        torch.manual_seed(0)
+        self.cfg, self.device = cfg, device
+        self.G, self.D, self.opt_g, self.opt_d = build_networks(cfg, device)
+        if fused:
+            self.opt_g, self.opt_d = (torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
+                                      for n in (self.G, self.D))  # fmt: skip
+        self.one_pass = cfg.norm == "instance" if one_pass is None else one_pass
+        self.augment = make_augment(cfg)
+        self.data = loaded[self.augment.load_size]
+        self.autocast = torch.autocast(device.type, enabled=False)
+        self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+        self.g = torch.Generator(device).manual_seed(0)
+        self.parts: list[tuple[float, float, float]] = []
+
+    def step(self, record: bool = True) -> None:
+        cfg = self.cfg
         t0 = time.perf_counter()
-        idx = torch.randint(0, len(data), (cfg.batch_size,), generator=torch.Generator().manual_seed(len(parts or [])))
+        idx = torch.randint(0, len(self.data), (cfg.batch_size,), generator=torch.Generator().manual_seed(len(self.parts)))
         with torch.no_grad():
-            x, y, strokes = data.batch(idx, device)
-            x, y = augment(x, y, strokes, g)
-        x, y = x.contiguous(memory_format=memory_format), y.contiguous(memory_format=memory_format)
+            x, y, strokes = self.data.batch(idx, self.device)
+            x, y = self.augment(x, y, strokes, self.g)
+        x, y = x.contiguous(memory_format=self.memory_format), y.contiguous(memory_format=self.memory_format)
         t1 = time.perf_counter()
-        fake = G(x)
+        fake = self.G(x)
         t2 = time.perf_counter()
-        discriminator_step(D, D, opt_d, x, y, fake, autocast, one_pass)
+        discriminator_step(self.D, self.D, self.opt_d, x, y, fake, self.autocast, self.one_pass)
         t3 = time.perf_counter()
-        generator_step(D, opt_g, x, y, fake, cfg, autocast)
+        generator_step(self.D, self.opt_g, x, y, fake, cfg, self.autocast)
         t4 = time.perf_counter()
-        if parts is not None:
-            parts.append((t1 - t0, t3 - t2, (t2 - t1) + (t4 - t3)))
+        if record:
+            self.parts.append((t1 - t0, t3 - t2, (t2 - t1) + (t4 - t3)))
 
-    step()  # warm-up
-    with FlopCounterMode(display=False) as counter:
-        step()
-    parts: list[tuple[float, float, float]] = []
+    def flops_per_step(self) -> float:
+        with FlopCounterMode(display=False) as counter:
+            self.step(record=False)
+        return counter.get_total_flops()
+
+    def summary(self, flops: float) -> dict:
+        seconds = statistics.median(sum(p) for p in self.parts)
+        share = [statistics.median(p[k] for p in self.parts) / seconds for k in range(3)]
+        return {"images_s": self.cfg.batch_size / seconds, "gflop_image": flops / self.cfg.batch_size / 1e9,
+                "gflops": flops / seconds / 1e9, "data": share[0], "d": share[1], "g": share[2]}  # fmt: skip
+
+
+def time_settings(settings: list[Setting], steps: int) -> list[dict]:
+    """Steps taken in turns, one per setting per round, so that the machine's noise falls on all alike."""
+    for s in settings:
+        s.step(record=False)  # warm-up
+    flops = [s.flops_per_step() for s in settings]
     for _ in range(steps):
-        step(parts)
-    total = [sum(p) for p in parts]
-    seconds = statistics.median(total)
-    share = [statistics.median(p[k] for p in parts) / seconds for k in range(3)]
-    return {"images_s": cfg.batch_size / seconds, "gflop_image": counter.get_total_flops() / cfg.batch_size / 1e9,
-            "gflops": counter.get_total_flops() / seconds / 1e9, "data": share[0], "d": share[1], "g": share[2]}  # fmt: skip
+        for s in settings:
+            s.step()
+    return [s.summary(f) for s, f in zip(settings, flops)]
 
 
 def train_benchmark(threads: int, steps: int, device: str = "cpu") -> int:
@@ -109,12 +126,14 @@ def train_benchmark(threads: int, steps: int, device: str = "cpu") -> int:
             ("headline, drawing augmentation", dataclasses.replace(HEADLINE, augment="drawing"), {}),
             ("headline, no augmentation", dataclasses.replace(HEADLINE, augment="none"), {}),
             ("  variant: D sees real and fake apart", dataclasses.replace(HEADLINE, augment="drawing"), {"one_pass": False}),
-            ("  variant: contiguous, not channels_last", dataclasses.replace(HEADLINE, augment="drawing", channels_last=False), {}),
+            ("  variant: channels_last", dataclasses.replace(HEADLINE, augment="drawing", channels_last=True), {}),
+            ("paper, jitter, channels_last", dataclasses.replace(PAPER, channels_last=True), {}),
             ("  variant: fused Adam", dataclasses.replace(HEADLINE, augment="drawing"), {"fused": True}),
         ]
-        results = [(name, cfg, time_setting(cfg, loaded, steps, device, **kw)) for name, cfg, kw in rows]
+        settings = [Setting(cfg, loaded, device, **kw) for _, cfg, kw in rows]
+        results = [(name, cfg, r) for (name, cfg, _), r in zip(rows, time_settings(settings, steps))]
     print(f"torch {torch.__version__}, {device}, {threads} thread(s); fp32 matmul peak here: {peak:.0f} GFLOP/s; "
-          f"median of {steps} steps")  # fmt: skip
+          f"median of {steps} steps, taken in turns across the settings")  # fmt: skip
     print(f"{'setting':42s} {'img/s':>7s} {'GFLOP/img':>9s} {'GFLOP/s':>8s} {'of peak':>7s} {'data':>5s} {'D':>5s} {'G':>5s}")
     for name, cfg, r in results:
         print(f"{name:42s} {r['images_s']:7.2f} {r['gflop_image']:9.1f} {r['gflops']:8.0f} {r['gflops'] / peak:7.0%} "

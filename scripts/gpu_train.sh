@@ -20,7 +20,7 @@ ln -sfn "$data/train" "$data/shoes/train"
 ln -sfn "$data/val" "$data/shoes/val"
 
 common=(--data "$data/shoes" --extra-data "$data/extra" --dataset-name edges2shoes --direction AtoB --size 128
-        --ngf 32 --norm instance --batch-size 32 --ema 0.999 --augment drawing --bf16 --epochs 1 --epochs-decay 1
+        --ngf 32 --norm instance --batch-size 32 --ema 0.999 --augment drawing --bf16 --channels-last --epochs 1 --epochs-decay 1
         --budget-minutes "$minutes" --export-every 8 --val-count 100 --checkpoint-every 1000000
         --sample-every 2000 --log-every 50)
 declare -A recipes=(

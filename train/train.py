@@ -70,7 +70,7 @@ class TrainConfig:
     log_every: int = 1  # steps between rows of losses.csv
     val_count: int = 100  # validation images scored at each export (0: none)
     bf16: bool = False  # bfloat16 autocast: pays on GPUs, not on CPUs without AMX
-    channels_last: bool = True  # NHWC memory layout, faster convolutions on CPU at batch >= 4
+    channels_last: bool = False  # NHWC memory layout: slower on these CPUs at batch 1 and 8 (scripts/benchmark.py --train); for GPUs
     skip_bad_files: bool = False  # warn about unreadable images and go on, instead of stopping
     dataset_name: str = ""  # for the model card; defaults to the data folder's name
     push_to_hub: str = ""  # a repo id to upload generator/ to when training ends
