@@ -172,6 +172,22 @@
       setTool("pen");
       changed();
     },
+    download() {
+      if (result.hidden) {
+        status.textContent = "Nothing to download yet: draw something first.";
+        return;
+      }
+      const pair = document.createElement("canvas");
+      pair.width = 512;
+      pair.height = 256;
+      const pairCtx = pair.getContext("2d");
+      pairCtx.drawImage(seen, 0, 0, 256, 256);
+      pairCtx.drawImage(result, 256, 0, 256, 256);
+      const link = document.createElement("a");
+      link.download = "pix2pix_input_result.png";
+      link.href = pair.toDataURL("image/png");
+      link.click();
+    },
     random() {
       const count = element.querySelectorAll("[data-example]").length;
       if (count) loadExample(Math.floor(Math.random() * count));

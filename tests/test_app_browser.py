@@ -194,9 +194,14 @@ def test_examples_load_and_can_be_erased_and_cleared(browser, app_url):
     assert result_src(page) != example_shoe
     page.locator("[data-action=undo]").click()
     settle(page)
+    with page.expect_download() as download:
+        page.locator("[data-action=download]").click()
+    assert download.value.suggested_filename.endswith(".png")
     page.locator("[data-action=clear]").click()
     page.wait_for_timeout(500)
     assert result_src(page) is None  # the result goes with the drawing
+    page.locator("[data-action=download]").click()  # nothing to download: a message, no error
+    assert "Nothing to download" in page.locator("[data-status]").inner_text()
     stroke(page, SHOE)  # after Clear the pen draws at once
     assert settle(page)["results"] and result_src(page)
     page.screenshot(path=str(ARTIFACTS / "browser_example.png"))
