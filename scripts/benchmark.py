@@ -49,12 +49,13 @@ def main() -> int:
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--train", action="store_true", help="time training steps instead of inference")
     p.add_argument("--steps", type=int, default=12, help="with --train: timed steps per setting")
+    p.add_argument("--compile", action="store_true", help="with --train: also time torch.compile of G and D")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     if args.train:
         from benchmark_train import train_benchmark
 
-        return train_benchmark(args.threads, args.steps, args.device)
+        return train_benchmark(args.threads, args.steps, args.device, args.compile)
 
     drawing = Image.new("RGBA", (384, 384), (0, 0, 0, 0))
     ImageDraw.Draw(drawing).line([(40, 250), (60, 150), (200, 140), (340, 230), (340, 280), (40, 285), (40, 250)],

@@ -5,7 +5,7 @@ Settings: the paper's (U-Net 256, ngf 64, 70x70 PatchGAN with ndf 64, batch norm
 headline model's recipe (128 px, ngf 32, ndf 32, instance norm, batch 8), each with and without
 its augmentation, then variants of the headline recipe with its augmentation, one change each.
 The fp32 peak is a 2048x2048 matrix product timed in the same run. FLOPs are counted by
-torch.utils.flop_counter on one step. The official implementation's 0.45 s per image at the
+torch.utils.flop_counter on one step; `--compile` adds torch.compile (a minute of compiling). The official implementation's 0.45 s per image at the
 paper's setting was measured by an earlier session (issue 16), not here.
 """
 
@@ -58,10 +58,12 @@ def fp32_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
 class Setting:
     """One training setting, ready to step: networks, optimizers, data and augmentation."""
 
-    def __init__(self, cfg: TrainConfig, loaded: dict, device, one_pass=None, fused=False):
+    def __init__(self, cfg: TrainConfig, loaded: dict, device, one_pass=None, fused=False, compiled=False):
         torch.manual_seed(0)
         self.cfg, self.device = cfg, device
         self.G, self.D, self.opt_g, self.opt_d = build_networks(cfg, device)
+        # torch.compile of both networks (inductor's defaults: no freezing, which the notes found wrong on this U-Net)
+        self.G_run, self.D_run = (torch.compile(self.G), torch.compile(self.D)) if compiled else (self.G, self.D)
         if fused:
             self.opt_g, self.opt_d = (torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
                                       for n in (self.G, self.D))  # fmt: skip
@@ -82,11 +84,11 @@ class Setting:
             x, y = self.augment(x, y, strokes, self.g)
         x, y = x.contiguous(memory_format=self.memory_format), y.contiguous(memory_format=self.memory_format)
         t1 = time.perf_counter()
-        fake = self.G(x)
+        fake = self.G_run(x)
         t2 = time.perf_counter()
-        discriminator_step(self.D, self.D, self.opt_d, x, y, fake, self.autocast, self.one_pass)
+        discriminator_step(self.D, self.D_run, self.opt_d, x, y, fake, self.autocast, self.one_pass)
         t3 = time.perf_counter()
-        generator_step(self.D, self.opt_g, x, y, fake, cfg, self.autocast)
+        generator_step(self.D_run, self.opt_g, x, y, fake, cfg, self.autocast)
         t4 = time.perf_counter()
         if record:
             self.parts.append((t1 - t0, t3 - t2, (t2 - t1) + (t4 - t3)))
@@ -114,7 +116,7 @@ def time_settings(settings: list[Setting], steps: int) -> list[dict]:
     return [s.summary(f) for s, f in zip(settings, flops)]
 
 
-def train_benchmark(threads: int, steps: int, device: str = "cpu") -> int:
+def train_benchmark(threads: int, steps: int, device: str = "cpu", compiled: bool = False) -> int:
     device = torch.device(device)
     peak = fp32_peak_gflops()
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,7 +131,8 @@ def train_benchmark(threads: int, steps: int, device: str = "cpu") -> int:
             ("  variant: channels_last", dataclasses.replace(HEADLINE, augment="drawing", channels_last=True), {}),
             ("paper, jitter, channels_last", dataclasses.replace(PAPER, channels_last=True), {}),
             ("  variant: fused Adam", dataclasses.replace(HEADLINE, augment="drawing"), {"fused": True}),
-        ]
+        ] + ([("  variant: torch.compile of G and D", dataclasses.replace(HEADLINE, augment="drawing"), {"compiled": True})]
+             if compiled else [])  # fmt: skip
         settings = [Setting(cfg, loaded, device, **kw) for _, cfg, kw in rows]
         results = [(name, cfg, r) for (name, cfg, _), r in zip(rows, time_settings(settings, steps))]
     print(f"torch {torch.__version__}, {device}, {threads} thread(s); fp32 matmul peak here: {peak:.0f} GFLOP/s; "
