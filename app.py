@@ -341,7 +341,7 @@ def build_label_tab(app: App, seed: gr.Number):
         with gr.Row():
             with gr.Column():
                 label_model = gr.Dropdown(label_models, value=label_models[0] if label_models else None, label="Model")
-                label_upload = gr.File(label="Upload a label map (colours are snapped to the palette)", file_types=["image"])
+                label_upload = gr.File(label="Upload a label map (colours are snapped to the palette)")
                 palette_md = gr.Markdown()
                 label_paint = gr.Paint(label="…or paint one with the palette", type="pil", image_mode="RGB",
                                        canvas_size=(256, 256), layers=False)  # fmt: skip
@@ -373,7 +373,7 @@ def build_photo_tab(app: App, seed: gr.Number) -> None:
         with gr.Row():
             with gr.Column():
                 photo_model = gr.Dropdown(edge_models, value=edge_models[0] if edge_models else None, label="Model")
-                photo = gr.File(label="Upload a photo of a shoe (or anything)", file_types=["image"])
+                photo = gr.File(label="Upload a photo of a shoe (or anything)")
             with gr.Column():
                 photo_edges = gr.Image(label="Extracted edges", type="pil", format="png", height=256, interactive=False)
                 photo_out = gr.Image(label="Result", type="pil", format="png", interactive=False)

@@ -221,3 +221,18 @@ def test_a_phone_sees_the_canvas_first_and_the_shoe_right_below(browser, app_url
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser_phone.png"), full_page=True)
     page.close()
+
+
+def test_a_file_that_is_not_an_image_gets_the_apps_message_on_the_label_tab(browser, app_url, tmp_path):
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "empty.png").write_bytes(b"")
+    page = open_canvas(browser, app_url)
+    page.get_by_role("tab", name="Label map").click()
+    for bad in ("notes.txt", "empty.png"):
+        page.locator("input[type=file]").first.set_input_files(str(tmp_path / bad))
+        toast = page.locator(".toast-body").last
+        toast.wait_for(timeout=20_000)
+        text = toast.inner_text()
+        assert "not an image this app can read" in text or "could not be decoded" in text, text
+        assert "/tmp" not in text and "Traceback" not in text  # no server paths, no raw error
+    page.close()
