@@ -80,3 +80,11 @@ def test_a_shipped_models_recorded_metrics_reproduce_on_the_real_val_split(name)
     assert metrics["count"] == config["val_metrics"]["count"]
     for key in ("l1", "psnr", "ssim"):
         assert metrics[key] == pytest.approx(config["val_metrics"][key], rel=1e-3), key
+
+
+def test_the_edge_detector_ships_small_with_its_threshold_and_card():
+    folder = ROOT / "weights" / "shoe-edges"
+    config = json.loads((folder / "config.json").read_text())
+    assert config["task"] == "photo-to-edges" and 0 < config["threshold"] < 1
+    assert (folder / "model.safetensors").stat().st_size < 10 * 2**20
+    assert (folder / "samples.png").is_file() and "python -m train.edges train" in (folder / "README.md").read_text()
