@@ -1,6 +1,6 @@
 """A person at the canvas: headless Debian Chromium, driven by Playwright, draws with the mouse.
 
-The latency figures are printed (run with -s to see them), never asserted: they depend on the
+The latency figures are printed (past pytest's capture, so CI's log has them), never asserted: they depend on the
 machine. What is asserted is behaviour: shoes appear while the pen moves, the last one follows
 the finished drawing, examples load, clear empties the result, and nothing errs.
 """
@@ -124,18 +124,20 @@ def measure(page, strokes=6):
             "burst_settles_ms": burst_settle}  # fmt: skip
 
 
-def report(name, figures):
-    print(f"\n{name}: mouse-up to new shoe {figures['mouse_up_to_shoe_ms']:.0f} ms (median); "
-          f"{figures['shoes_per_s_while_drawing']:.1f} shoes/s while drawing; "
-          f"after a burst of 13 strokes the shoe settles {figures['burst_settles_ms']:.0f} ms after the last")  # fmt: skip
+def report(capsys, name, figures):
+    """Printed past pytest's capture, so that CI's log shows the figures."""
+    with capsys.disabled():
+        print(f"\n{name}: mouse-up to new shoe {figures['mouse_up_to_shoe_ms']:.0f} ms (median); "
+              f"{figures['shoes_per_s_while_drawing']:.1f} shoes/s while drawing; "
+              f"after a burst of 13 strokes the shoe settles {figures['burst_settles_ms']:.0f} ms after the last")  # fmt: skip
 
 
-def test_the_shoe_follows_the_pen(browser, app_url):
+def test_the_shoe_follows_the_pen(browser, app_url, capsys):
     errors = []
     page = open_canvas(browser, app_url, errors=errors)
     assert result_src(page) is None  # nothing before the first stroke
     figures = measure(page)
-    report("idle machine", figures)
+    report(capsys, "no extra load", figures)
     assert figures["shoes_per_s_while_drawing"] > 0  # shoes arrive while the pen is down
     assert result_src(page).startswith("data:image/")
     assert page.locator("#sketch-edges").get_attribute("src").startswith("data:image/png")  # what the model saw
@@ -145,7 +147,7 @@ def test_the_shoe_follows_the_pen(browser, app_url):
     page.close()
 
 
-def test_the_same_while_a_training_run_keeps_both_cores_busy(browser, app_url, tmp_path):
+def test_the_same_while_a_training_run_keeps_both_cores_busy(browser, app_url, tmp_path, capsys):
     data = write_ab_folder(tmp_path / "pairs", 16, size=64)
     cmd = [sys.executable, "-m", "train", "--data", str(data), "--out", str(tmp_path / "run"), "--size", "64",
            "--ngf", "32", "--ndf", "32", "--norm", "instance", "--batch-size", "16", "--epochs", "100000",
@@ -155,14 +157,14 @@ def test_the_same_while_a_training_run_keeps_both_cores_busy(browser, app_url, t
     try:
         page = open_canvas(browser, app_url)
         figures = measure(page, strokes=4)
-        report("both cores busy with training", figures)
+        report(capsys, "both cores busy with training", figures)
         assert figures["shoes_per_s_while_drawing"] > 0
         page.close()
     finally:
         trainer.kill()
 
 
-def test_eight_people_drawing_at_once_each_see_updates(browser, app_url):
+def test_eight_people_drawing_at_once_each_see_updates(browser, app_url, capsys):
     pages = [open_canvas(browser, app_url, width=900) for _ in range(8)]
     boxes = [p.locator("#sketch canvas").bounding_box() for p in pages]
     for page, box in zip(pages, boxes):
@@ -174,7 +176,8 @@ def test_eight_people_drawing_at_once_each_see_updates(browser, app_url):
     for page in pages:
         page.mouse.up()
     counts = [len(settle(page)["results"]) for page in pages]
-    print(f"\neight people drawing at once: shoes each saw during one stroke {sorted(counts)}")
+    with capsys.disabled():
+        print(f"\neight people drawing at once: shoes each saw during one stroke {sorted(counts)}")
     assert min(counts) >= 1 and all(result_src(p) for p in pages)
     for page in pages:
         page.close()
