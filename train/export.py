@@ -82,8 +82,8 @@ def export(run: Path, out: Path, data: Path, train_data: Path | None, command: s
              "targets' 256x256 where the model runs smaller; L1 and PSNR over [0, 1] images, SSIM from scikit-image.", "",
              *rows, ""]  # fmt: skip
     if cpu_hours is not None:
-        extra += [f"Training took {cpu_hours:.2f} hours of one CPU core (one compute thread plus a data-loading "
-                  "worker, on a 2-core Xeon; no GPU).", ""]  # fmt: skip
+        extra += [f"Training took {cpu_hours:.2f} hours of one CPU core (one compute thread, on a 2-core Xeon)"
+                  + (" after the training of the weights it started from." if meta.get("train_config", {}).get("init_generator") else ".") , ""]  # fmt: skip
     if gpu:
         extra += [f"Training took {gpu_minutes} minutes on {gpu}.", ""]
     if command:
