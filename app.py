@@ -141,9 +141,13 @@ def decode_drawing(data_url: str) -> Image.Image:
         raise InputError("The drawing did not arrive as a PNG of a sane size. Reload the page.")
     try:
         with Image.open(io.BytesIO(base64.b64decode(payload, validate=True))) as im:
+            if im.width * im.height > 2048 * 2048:  # the canvas sends 256x256; refuse before decoding
+                raise InputError("The drawing is far larger than the canvas sends. Reload the page.")
             im.load()
             return to_rgb(im)
-    except (ValueError, OSError, UnidentifiedImageError):
+    except InputError:
+        raise
+    except (ValueError, OSError, UnidentifiedImageError, Image.DecompressionBombError):
         raise InputError("The drawing could not be decoded. Reload the page.") from None
 
 

@@ -41,6 +41,12 @@ def test_a_bad_drawing_gets_a_message_not_a_traceback(tiny_weights_dir, bad):
     assert "Unknown model" in app.App(models).translate_drawing(drawing_url(), "nope", "0")["error"]
 
 
+def test_a_huge_drawing_is_refused_before_it_is_decoded(tiny_weights_dir):
+    models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
+    huge = app.data_url(Image.new("1", (5000, 5000), 1))  # 25 megapixels in a few kB of PNG
+    assert "far larger" in app.App(models).translate_drawing(huge, "edges2shoes", "0")["error"]
+
+
 def test_palette_snapping_cleans_jpeg_noise(tmp_path):
     palette = {k: tuple(v) for k, v in json.loads((ROOT / "docs" / "presentation" / "facades.json").read_text())["palette"].items()}
     colours = list(palette.values())
