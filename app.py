@@ -4,7 +4,7 @@
     python app.py --model edges2shoes=user/repo      # a model from the Hugging Face Hub
     python app.py --host 0.0.0.0 --port 7861         # or GRADIO_SERVER_NAME / GRADIO_SERVER_PORT
 
-API: POST /translate (image, model, seed) -> image, callable with gradio_client (see README).
+API: POST /translate (image, model, seed, hints) -> image, callable with gradio_client (see README).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from model import Translator, WeightsError, load_translator
-from model.edges import drawing_to_edges, photo_to_edges
+from model.edges import drawing_placement, drawing_to_edges, photo_to_edges, place_hints
+from model.hints import has_hints
 from model.images import to_rgb
 
 ROOT = Path(__file__).resolve().parent
@@ -39,6 +40,9 @@ WORK_SIZE = 1024  # larger uploads are scaled down to this before any processing
 CANVAS_DIR = ROOT / "canvas"  # the live canvas's HTML, JavaScript and CSS
 MAX_DRAWING_BYTES = 4_000_000  # a drawing sent by the canvas, as a data URL
 MAX_SEED = 2**63 - 1
+# The colour pen's presets (the picker offers any other).
+HINT_COLOURS = [{"name": n, "value": v} for n, v in [("red", "#d62828"), ("blue", "#1d4ed8"), ("white", "#ffffff"),
+                ("black", "#111111"), ("brown", "#7b4a2a"), ("tan", "#d2b48c"), ("pink", "#ec4899"), ("green", "#15803d")]]  # fmt: skip
 
 
 class InputError(ValueError):
@@ -84,8 +88,8 @@ class ModelEntry:
 # --------------------------------------------------------------------------- pre/post-processing
 
 
-def open_upload(path: str | os.PathLike | None) -> Image.Image:
-    """Open an uploaded file as an RGB image, refusing what is not a sane image with a clear message."""
+def open_upload(path: str | os.PathLike | None, mode: str = "RGB") -> Image.Image:
+    """Open an uploaded file as an RGB (or RGBA) image, refusing what is not a sane image with a clear message."""
     if path is None:
         raise InputError("No image was given: upload one first.")
     try:
@@ -99,7 +103,7 @@ def open_upload(path: str | os.PathLike | None) -> Image.Image:
                                  f"{MAX_PIXELS / 1e6:.0f}. Scale it down first: the model works at 256x256.")  # fmt: skip
             im.draft("RGB", (WORK_SIZE, WORK_SIZE))  # JPEGs decode straight to a smaller size
             im.load()
-            image = to_rgb(im)
+            image = to_rgb(im) if mode == "RGB" else im.convert(mode)
     except InputError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError) as e:
@@ -134,8 +138,8 @@ def seed_or_none(seed) -> int | None:
     return seed or None
 
 
-def decode_drawing(data_url: str) -> Image.Image:
-    """The canvas's PNG data URL -> an image, refusing anything else with a clear message."""
+def decode_drawing(data_url: str, mode: str = "RGB") -> Image.Image:
+    """The canvas's PNG data URL -> an RGB (or RGBA) image, refusing anything else with a clear message."""
     head, _, payload = str(data_url).partition(",")
     if head != "data:image/png;base64" or len(payload) > MAX_DRAWING_BYTES:
         raise InputError("The drawing did not arrive as a PNG of a sane size. Reload the page.")
@@ -144,11 +148,19 @@ def decode_drawing(data_url: str) -> Image.Image:
             if im.width * im.height > 2048 * 2048:  # the canvas sends 256x256; refuse before decoding
                 raise InputError("The drawing is far larger than the canvas sends. Reload the page.")
             im.load()
-            return to_rgb(im)
+            return to_rgb(im) if mode == "RGB" else im.convert(mode)
     except InputError:
         raise
     except (ValueError, OSError, UnidentifiedImageError, Image.DecompressionBombError):
         raise InputError("The drawing could not be decoded. Reload the page.") from None
+
+
+def with_hints(edges: Image.Image, hints: Image.Image) -> Image.Image:
+    """The edge map with the hints' opaque pixels painted over it: what a model with hints sees."""
+    opaque = hints.getchannel("A").point(lambda a: 255 if a > 127 else 0)
+    seen = edges.convert("RGB").copy()
+    seen.paste(hints.convert("RGB"), mask=opaque)
+    return seen
 
 
 def data_url(image: Image.Image, kind: str = "PNG") -> str:
@@ -223,12 +235,25 @@ class App:
             raise InputError(f"Unknown model {name!r}. Available: {', '.join(self.models) or 'none'}.")
         return self.models[name]
 
-    def run(self, name: str, image: Image.Image, seed) -> Image.Image:
+    def run(self, name: str, image: Image.Image, seed, hints: Image.Image | None = None) -> Image.Image:
+        """hints: RGBA colour hints, for models that take them (None otherwise)."""
         translator, seed = self.model(name).translator, seed_or_none(seed)
         if self.lock is None:
-            return translator(image, seed=seed)
+            return translator(image, seed=seed, hints=hints)
         with self.lock:
-            return translator(image, seed=seed)
+            return translator(image, seed=seed, hints=hints)
+
+    def model_hints(self, name: str, hints: Image.Image | None, drawing: Image.Image) -> Image.Image | None:
+        """Hints drawn over a drawing, moved and scaled with it as its edge map is (model.edges.place_hints);
+        None when there are none. Refused by a model without hint channels."""
+        if not has_hints(hints):
+            return None
+        if not self.model(name).translator.takes_hints:
+            raise InputError(f"{name} takes no colour hints: paint with black, or pick a model that takes hints.")
+        if hints.size != drawing.size:
+            raise InputError(f"The hints image is {hints.size[0]}x{hints.size[1]} but the image is "
+                             f"{drawing.size[0]}x{drawing.size[1]}: give hints the size of the image.")  # fmt: skip
+        return place_hints(hints, drawing_placement(drawing, size=OUTPUT_SIZE))
 
     def model_input(self, name: str, picture: Image.Image) -> Image.Image:
         """What the model sees: a label map snapped to its palette, or a drawing as a thin edge map."""
@@ -240,13 +265,17 @@ class App:
             raise InputError("The drawing is empty: it has no dark strokes.")
         return edges
 
-    def translate_drawing(self, drawing: str, model_name: str, seed) -> dict:
-        """The live canvas's server function: a PNG data URL in; the shoe and the edge map, as data URLs."""
+    def translate_drawing(self, drawing: str, hints: str | None, model_name: str, seed) -> dict:
+        """The live canvas's server function: PNG data URLs of the drawing and its colour hints (or None) in;
+        the shoe and what the model saw (the edge map, hints painted over it), as data URLs."""
         try:
-            edges = drawing_to_edges(decode_drawing(drawing), size=OUTPUT_SIZE)
+            picture = decode_drawing(drawing)
+            edges = drawing_to_edges(picture, size=OUTPUT_SIZE)
             if edges is None:
                 return {"result": None, "edges": None}
-            return {"result": data_url(self.run(model_name, edges, seed), "JPEG"), "edges": data_url(edges)}
+            hint_image = self.model_hints(model_name, decode_drawing(hints, "RGBA") if hints else None, picture)
+            seen = edges if hint_image is None else with_hints(edges, hint_image)
+            return {"result": data_url(self.run(model_name, edges, seed, hint_image), "JPEG"), "edges": data_url(seen)}
         except InputError as e:
             return {"error": str(e)}
 
@@ -295,7 +324,7 @@ def build_sketch_tab(app: App) -> None:
     # take. Gradio 6 hands a server function the JavaScript call's arguments as one list (or the
     # argument itself when there is one).
     def translate_drawing(args: list) -> dict:
-        if not isinstance(args, list) or len(args) != 3:
+        if not isinstance(args, list) or len(args) != 4:
             return {"error": "The page sent a request this server does not understand. Reload the page."}
         return app.translate_drawing(*args)
 
@@ -308,7 +337,9 @@ def build_sketch_tab(app: App) -> None:
             css_template=(CANVAS_DIR / "canvas.css").read_text(),
             js_on_load=(CANVAS_DIR / "canvas.js").read_text(),
             server_functions=[translate_drawing, example_drawing],
-            models=[{"name": html.escape(m.name), "title": html.escape(m.title)} for m in edge_models],
+            models=[{"name": html.escape(m.name), "title": html.escape(m.title), "hints": m.translator.takes_hints}
+                    for m in edge_models],
+            hint_colours=HINT_COLOURS,
             examples=examples, elem_id="live-canvas", apply_default_css=False,
         )  # fmt: skip
 
@@ -389,26 +420,31 @@ def build_api(app: App) -> None:
     """POST /translate: hidden components, so that gradio_client can upload the image file."""
 
     @ui
-    def translate(image: str, model_name: str = "edges2shoes", seed: int = 0) -> str:
+    def translate(image: str, model_name: str = "edges2shoes", seed: int = 0, hints: str | None = None) -> str:
         """Translate one image with a pix2pix model.
 
         image: the input (an edge map or drawing for edges2*, a label map for facades/cityscapes).
         model_name: one of the models this app serves.
         seed: 0 for the deterministic output; another number adds dropout noise with that seed.
+        hints: optional RGBA PNG the size of image; its opaque pixels ask for their colour there
+            (models trained with hints, such as edges2shoes).
         Returns the 256x256 translation as a PNG file.
         """
-        picture = app.model_input(model_name, open_upload(image))
+        upload = open_upload(image)
+        picture = app.model_input(model_name, upload)
+        hint_image = app.model_hints(model_name, open_upload(hints, "RGBA") if hints is not None else None, upload)
         path = Path(tempfile.mkdtemp(prefix="pix2pix-")) / "result.png"
-        app.run(model_name, picture, seed).save(path)
+        app.run(model_name, picture, seed, hint_image).save(path)
         return str(path)
 
     with gr.Row(visible=False):
         api_image = gr.File(label="image", file_types=["image"])
         api_model = gr.Textbox(label="model_name", value=next(iter(app.models), ""))
         api_seed = gr.Number(0, precision=0, label="seed")
+        api_hints = gr.File(label="hints", file_types=["image"])
         api_result = gr.Image(label="result", type="filepath", format="png")
         api_button = gr.Button("translate")
-    api_button.click(translate, [api_image, api_model, api_seed], api_result, api_name="translate")
+    api_button.click(translate, [api_image, api_model, api_seed, api_hints], api_result, api_name="translate")
 
 
 def build_app(models: dict[str, ModelEntry], notices: list[str] | None = None) -> gr.Blocks:

@@ -1,6 +1,8 @@
 // The live drawing canvas (js_on_load of a gr.HTML; `element`, `props` and `server` are given).
-// Pointer events draw, so mouse, touch and stylus all work. While the pen moves, the drawing is
-// sent to server.translate_drawing as a small PNG, and each shoe is painted as it arrives. At most
+// Pointer events draw, so mouse, touch and stylus all work. The drawing has two layers: black
+// lines (the edge map) and colour hints (transparent where there are none); the visible canvas
+// shows the hints over the lines. While the pen moves, both layers are sent to
+// server.translate_drawing as small PNGs, and each shoe is painted as it arrives. At most
 // one request is in flight; a drawing made meanwhile replaces any older one waiting, so stale
 // drawings are dropped, never queued.
 (() => {
@@ -13,47 +15,102 @@
   const modelSelect = element.querySelector("[data-model]");
   const seedInput = element.querySelector("[data-seed]");
   const widthInput = element.querySelector("[data-width]");
-  const small = document.createElement("canvas");
-  small.width = small.height = SEND_SIZE;
-  const smallCtx = small.getContext("2d");
+  const picker = element.querySelector("[data-picker]");
+  const layer = (size) => {
+    const c = document.createElement("canvas");
+    c.width = c.height = size;
+    return c.getContext("2d");
+  };
+  const lines = layer(canvas.width); // white, with black lines
+  const hints = layer(canvas.width); // transparent, with colour strokes
+  const smallLines = layer(SEND_SIZE);
+  const smallHints = layer(SEND_SIZE);
+  const HINT_WIDTH = 3; // a colour stroke is this many times the pen's width: a dab, not a line
 
   // The drawing is a list of actions, replayed on undo: strokes, loaded examples, clears.
   let actions = [];
   let undone = [];
   let tool = "pen";
+  let colour = picker.value;
   let stroke = null;
   let inFlight = false;
   let pending = false; // the drawing changed while a request was in flight
   let version = 0; // bumps with every change; a reply for an older version is still shown, then replaced
 
-  function paintWhite() {
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
+  function clearLayers() {
+    lines.fillStyle = "#fff";
+    lines.fillRect(0, 0, canvas.width, canvas.height);
+    hints.clearRect(0, 0, canvas.width, canvas.height);
   }
 
+  function trace(c, s, style, width) {
+    c.strokeStyle = style;
+    c.lineWidth = width;
+    c.lineCap = c.lineJoin = "round";
+    c.beginPath();
+    c.moveTo(s.points[0][0], s.points[0][1]);
+    for (const [x, y] of s.points.slice(1)) c.lineTo(x, y);
+    if (s.points.length === 1) c.lineTo(s.points[0][0] + 0.01, s.points[0][1]);
+    c.stroke();
+  }
+
+  // A stroke goes to its layer: the pen draws lines, the colour pen hints, the eraser wipes both.
   function drawStroke(s) {
-    ctx.strokeStyle = s.erase ? "#fff" : "#000";
-    ctx.lineWidth = s.width;
-    ctx.lineCap = ctx.lineJoin = "round";
-    ctx.beginPath();
-    ctx.moveTo(s.points[0][0], s.points[0][1]);
-    for (const [x, y] of s.points.slice(1)) ctx.lineTo(x, y);
-    if (s.points.length === 1) ctx.lineTo(s.points[0][0] + 0.01, s.points[0][1]);
-    ctx.stroke();
-  }
-
-  function replay() {
-    paintWhite();
-    for (const a of actions) {
-      if (a.type === "clear") paintWhite();
-      else if (a.type === "image") ctx.drawImage(a.image, 0, 0, canvas.width, canvas.height);
-      else drawStroke(a);
+    if (s.tool === "colour") {
+      trace(hints, s, s.colour, s.width);
+    } else if (s.tool === "eraser") {
+      trace(lines, s, "#fff", s.width);
+      hints.globalCompositeOperation = "destination-out";
+      trace(hints, s, "#000", s.width);
+      hints.globalCompositeOperation = "source-over";
+    } else {
+      trace(lines, s, "#000", s.width);
     }
   }
 
+  // The visible canvas: the lines, then the hints with a soft shadow, so that white shows on white.
+  function show() {
+    ctx.drawImage(lines.canvas, 0, 0);
+    ctx.save();
+    ctx.shadowColor = "rgba(0, 0, 0, 0.45)";
+    ctx.shadowBlur = 3;
+    ctx.drawImage(hints.canvas, 0, 0);
+    ctx.restore();
+  }
+
+  function replay() {
+    clearLayers();
+    for (const a of actions) {
+      if (a.type === "clear") clearLayers();
+      else if (a.type === "image") lines.drawImage(a.image, 0, 0, canvas.width, canvas.height);
+      else drawStroke(a);
+    }
+    show();
+  }
+
+  function sinceClear() {
+    return actions.slice(actions.map((a) => a.type).lastIndexOf("clear") + 1);
+  }
+
   function isEmpty() {
-    const start = actions.map((a) => a.type).lastIndexOf("clear");
-    return actions.slice(start + 1).every((a) => a.type === "stroke" && a.erase);
+    return sinceClear().every((a) => a.type === "stroke" && a.tool !== "pen");
+  }
+
+  function modelTakesHints() {
+    return Boolean(modelSelect.selectedOptions[0]?.dataset.hints);
+  }
+
+  function hasHints() {
+    return sinceClear().some((a) => a.tool === "colour");
+  }
+
+  // What is sent: the lines, and the hints layer when there are hints the model can use.
+  function snapshot() {
+    smallLines.drawImage(lines.canvas, 0, 0, SEND_SIZE, SEND_SIZE);
+    if (!hasHints() || !modelTakesHints()) return [smallLines.canvas.toDataURL("image/png"), null];
+    smallHints.clearRect(0, 0, SEND_SIZE, SEND_SIZE);
+    smallHints.drawImage(hints.canvas, 0, 0, SEND_SIZE, SEND_SIZE);
+    return [smallLines.canvas.toDataURL("image/png"), smallHints.canvas.toDataURL("image/png")];
   }
 
   function changed() {
@@ -72,14 +129,14 @@
     }
     inFlight = true;
     pending = false;
-    smallCtx.drawImage(canvas, 0, 0, SEND_SIZE, SEND_SIZE);
-    const drawing = small.toDataURL("image/png");
+    const [drawing, hintImage] = snapshot();
     try {
-      const reply = await server.translate_drawing(drawing, modelSelect.value, seedInput.value || "0");
+      const reply = await server.translate_drawing(drawing, hintImage, modelSelect.value, seedInput.value || "0");
       if (reply.error) {
         status.textContent = reply.error;
       } else if (!isEmpty()) {
         showResult(reply);
+        if (hasHints() && !modelTakesHints()) status.textContent = modelSelect.selectedOptions[0].text + " takes no colour hints: they are left out.";
       }
     } catch (e) {
       status.textContent = "The server did not answer: " + e;
@@ -111,11 +168,12 @@
     if (event.button !== 0 && event.pointerType === "mouse") return;
     canvas.setPointerCapture(event.pointerId);
     const scale = canvas.width / canvas.getBoundingClientRect().width;
-    const width = Number(widthInput.value) * scale * (tool === "eraser" ? 4 : 1);
-    stroke = { type: "stroke", erase: tool === "eraser", width, points: [point(event)] };
+    const width = Number(widthInput.value) * scale * { pen: 1, colour: HINT_WIDTH, eraser: 4 }[tool];
+    stroke = { type: "stroke", tool, colour, width, points: [point(event)] };
     actions.push(stroke);
     undone = [];
     drawStroke(stroke);
+    show();
     changed();
   });
   canvas.addEventListener("pointermove", (event) => {
@@ -123,6 +181,7 @@
     const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
     for (const e of events.length ? events : [event]) stroke.points.push(point(e));
     drawStroke({ ...stroke, points: stroke.points.slice(-events.length - 1) });
+    show();
     changed();
   });
   const end = () => {
@@ -133,11 +192,13 @@
   canvas.addEventListener("pointercancel", end);
 
   function setTool(name) {
+    if (name === "colour" && !modelTakesHints()) name = "pen";
     tool = name;
     for (const b of element.querySelectorAll("[data-tool]")) {
       b.classList.toggle("on", b.dataset.tool === name);
       b.setAttribute("aria-pressed", String(b.dataset.tool === name));
     }
+    for (const b of element.querySelectorAll("[data-colour]")) b.classList.toggle("on", name === "colour" && b.dataset.colour === colour);
   }
 
   async function loadExample(index) {
@@ -194,10 +255,23 @@
     },
   };
 
+  function setColour(value) {
+    colour = value;
+    picker.value = value;
+    setTool("colour");
+  }
+
+  // The colour pen is offered only for models that take hints.
+  function updateHintTools() {
+    for (const el of element.querySelectorAll("[data-needs-hints]")) el.hidden = !modelTakesHints();
+    if (tool === "colour" && !modelTakesHints()) setTool("pen");
+  }
+
   element.addEventListener("click", (event) => {
     const button = event.target.closest("button");
     if (!button || !element.contains(button)) return;
     if (button.dataset.tool) setTool(button.dataset.tool);
+    else if (button.dataset.colour) setColour(button.dataset.colour);
     else if (button.dataset.action) act[button.dataset.action]();
     else if (button.dataset.example !== undefined) loadExample(Number(button.dataset.example));
   });
@@ -208,8 +282,13 @@
     else return;
     event.preventDefault();
   });
-  modelSelect.addEventListener("change", changed);
+  picker.addEventListener("input", () => setColour(picker.value));
+  modelSelect.addEventListener("change", () => {
+    updateHintTools();
+    changed();
+  });
   seedInput.addEventListener("change", changed);
-  paintWhite();
+  updateHintTools();
+  replay();
   element.querySelector(".live").dataset.ready = "true"; // for scripts that drive the page
 })();

@@ -13,6 +13,7 @@ drawing scaled and centred the way the shoes sit in the training photos.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -98,25 +99,72 @@ def photo_to_edges(photo: Image.Image, size: int = 256, detector=None) -> Image.
     return _render(postprocess_edges(edge_probability(photo, size, detector), threshold))
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where drawing_to_edges puts a drawing: its inked box, scaled to `scaled` and centred in size x size."""
+
+    box: tuple[int, int, int, int]  # left, top, right, bottom, in the drawing's pixels
+    scaled: tuple[int, int]
+    size: int
+
+    def apply(self, image: Image.Image, resample: Image.Resampling, background) -> Image.Image:
+        """Move and scale an image the size of the drawing (its strokes, or hints drawn over it) the same way."""
+        w, h = self.scaled
+        placed = Image.new(image.mode, (self.size, self.size), background)
+        placed.paste(image.crop(self.box).resize((w, h), resample), ((self.size - w) // 2, (self.size - h) // 2))
+        return placed
+
+
+def ink(drawing: Image.Image, threshold: int = 200) -> np.ndarray:
+    """The pen strokes: pixels darker than threshold (transparency counts as white)."""
+    return np.asarray(to_rgb(drawing, 1)) < threshold
+
+
+def drawing_placement(drawing: Image.Image, size: int = 256, fill: float = 0.9, threshold: int = 200) -> Placement | None:
+    """Scale the strokes so that their longer side spans `fill` of the image, centred. None when there are none."""
+    strokes = ink(drawing, threshold)
+    if not strokes.any():
+        return None
+    ys, xs = np.nonzero(strokes)
+    top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    scale = fill * size / max(bottom - top, right - left)
+    scaled = max(1, round((right - left) * scale)), max(1, round((bottom - top) * scale))
+    return Placement((int(left), int(top), int(right), int(bottom)), scaled, size)
+
+
 def drawing_to_edges(drawing: Image.Image, size: int = 256, fill: float = 0.9, threshold: int = 200) -> Image.Image | None:
     """Pen strokes (dark on light, any size; transparency counts as white) -> a size x size edge map.
 
     The strokes are thinned to one pixel, and the drawing is scaled so that its longer side
-    spans `fill` of the image and centred, as the shoes are in the training photos.
-    Returns None for an empty drawing.
+    spans `fill` of the image and centred, as the shoes are in the training photos
+    (drawing_placement). Returns None for an empty drawing.
     """
-    grey = np.asarray(to_rgb(drawing, 1))
-    ink = grey < threshold
-    if not ink.any():
+    placement = drawing_placement(drawing, size, fill, threshold)
+    if placement is None:
         return None
-    ys, xs = np.nonzero(ink)
-    top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    side = max(bottom - top, right - left)
-    scale = fill * size / side
-    crop = Image.fromarray(np.where(ink[top:bottom, left:right], 0, 255).astype(np.uint8), "L")
-    w, h = max(1, round((right - left) * scale)), max(1, round((bottom - top) * scale))
-    crop = crop.resize((w, h), Image.Resampling.BILINEAR)
-    canvas = Image.new("L", (size, size), 255)
-    canvas.paste(crop, ((size - w) // 2, (size - h) // 2))
-    lines = morphology.skeletonize(np.asarray(canvas) < 160)
-    return _render(lines)
+    strokes = Image.fromarray(np.where(ink(drawing, threshold), 0, 255).astype(np.uint8), "L")
+    canvas = placement.apply(strokes, Image.Resampling.BILINEAR, 255)
+    return _render(morphology.skeletonize(np.asarray(canvas) < 160))
+
+
+def drawn_region(edges: Image.Image) -> np.ndarray:
+    """Boolean mask of the drawn shoe: in each column, the pixels between its highest and lowest line.
+
+    Outlines need not be closed. Used to measure a shoe's colour inside what was drawn.
+    """
+    lines = np.asarray(edges.convert("L")) < 128
+    rows = np.arange(lines.shape[0])[:, None]
+    top = np.where(lines.any(0), lines.argmax(0), lines.shape[0])
+    bottom = np.where(lines.any(0), lines.shape[0] - 1 - lines[::-1].argmax(0), -1)
+    return (rows >= top) & (rows <= bottom)
+
+
+def place_hints(hints: Image.Image, placement: Placement) -> Image.Image:
+    """Colour hints drawn over a drawing (RGBA, its size), moved and scaled with it as drawing_to_edges does.
+
+    Colours are averaged over their own pixels (premultiplied), and a hint is kept wherever it
+    covers any of an output pixel, so a thin stroke survives scaling down.
+    """
+    placed = placement.apply(hints.convert("RGBA").convert("RGBa"), Image.Resampling.BOX, (0, 0, 0, 0)).convert("RGBA")
+    placed.putalpha(placed.getchannel("A").point(lambda a: 255 if a > 0 else 0))
+    return placed

@@ -24,6 +24,13 @@ class GeneratorConfig:
     norm: str = "batch"  # "batch" or "instance"
     dropout: float = 0.5
     upsample: str = "transposed"  # the paper's 4x4 transposed convolutions, or "resize": nearest 2x then a 3x3 conv (Odena et al. 2016, no checkerboard)
+    hints: bool = False  # 4 more input channels: colour hints (RGB in [-1, 1]) and the mask of where they are
+
+    HINT_CHANNELS = 4  # a class constant, not a field
+
+    @property
+    def input_channels(self) -> int:
+        return self.in_channels + (self.HINT_CHANNELS if self.hints else 0)
 
     @property
     def num_levels(self) -> int:
@@ -108,7 +115,7 @@ class UNetGenerator(nn.Module):
             return nn.Sequential(*layers, nn.Dropout(c.dropout)) if dropout else nn.Sequential(*layers)
 
         # Encoder: no norm on the first layer, nor on the 1x1 bottleneck.
-        self.down = nn.ModuleList([nn.Conv2d(c.in_channels, widths[0], 4, 2, 1, bias=bias)])
+        self.down = nn.ModuleList([nn.Conv2d(c.input_channels, widths[0], 4, 2, 1, bias=bias)])
         self.down.extend(down(widths[i - 1], widths[i], norm=i < n - 1) for i in range(1, n))
         # Decoder, innermost first; its input is the skip concatenated with the layer below,
         # except for the innermost. Dropout in the first three decoder blocks (appendix 6.1.1).
@@ -119,7 +126,14 @@ class UNetGenerator(nn.Module):
         self.out = nn.Sequential(nn.ReLU(), upsampling(c.upsample, 2 * widths[0], c.out_channels, True), nn.Tanh())
         init_weights(self)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, hints: torch.Tensor | None = None) -> torch.Tensor:
+        """x: (N, in_channels, H, W); hints: (N, 4, H, W) colours and mask, or None for no hints."""
+        if hints is not None and not self.config.hints:
+            raise ValueError("this generator takes no colour hints (its config has hints=False)")
+        if self.config.hints:
+            if hints is None:
+                hints = x.new_zeros(x.shape[0], GeneratorConfig.HINT_CHANNELS, *x.shape[2:])
+            x = torch.cat([x, hints.to(x.dtype)], dim=1)
         skips = []
         for layer in self.down:
             x = layer(x)

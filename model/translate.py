@@ -1,9 +1,10 @@
 """Inference: load a trained generator and translate images.
 
     from model import load_translator
-    shoe = load_translator("weights/edges2shoes")(Image.open("edges.png"))
+    shoe = load_translator("weights/edges2shoes")(Image.open("examples/edges2shoes/drawing_sneaker.png"))
+    red = translator(edges, hints=rgba)  # opaque pixels of an RGBA image: colour hints (models with hints)
 
-CLI:  python -m model.translate INPUT OUTPUT --weights DIR   (INPUT may be a folder)
+CLI:  python -m model.translate INPUT OUTPUT --weights DIR [--hints RGBA.png]   (INPUT may be a folder)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 import torch.nn as nn
 from PIL import Image, UnidentifiedImageError
 
+from .hints import hints_to_tensor
 from .images import to_pil, to_rgb, to_tensor
 from .networks import UNetGenerator
 from .weights import load_generator
@@ -65,12 +67,28 @@ class Translator:
         image = to_rgb(image, self.config.in_channels)
         return to_tensor(image.resize((self.size, self.size), Image.Resampling.BICUBIC))
 
+    @property
+    def takes_hints(self) -> bool:
+        return self.config.hints
+
+    def preprocess_hints(self, hints: Image.Image, image_size: tuple[int, int]) -> torch.Tensor:
+        if not self.takes_hints:
+            raise ValueError("this model takes no colour hints; translate without them, or use a model trained with --hints.")
+        if hints.size != image_size:
+            raise ValueError(f"the hints image is {hints.size[0]}x{hints.size[1]} but the input is "
+                             f"{image_size[0]}x{image_size[1]}; give hints the size of the input.")  # fmt: skip
+        return hints_to_tensor(hints, self.size)
+
     @torch.inference_mode()
-    def translate_tensor(self, batch: torch.Tensor, seed: int | None = None) -> torch.Tensor:
-        """(N, C, size, size) in [-1, 1] -> (N, C_out, size, size). seed switches dropout noise on."""
+    def translate_tensor(self, batch: torch.Tensor, seed: int | None = None, hints: torch.Tensor | None = None) -> torch.Tensor:
+        """(N, C, size, size) in [-1, 1] -> (N, C_out, size, size). seed switches dropout noise on.
+
+        hints: (N, 4, size, size) colours and mask (model.hints), for models with hint channels.
+        """
         batch = batch.to(self.device).contiguous(memory_format=torch.channels_last)
+        hints = None if hints is None else hints.to(self.device).contiguous(memory_format=torch.channels_last)
         if seed is None:
-            return self.generator(batch).float().cpu()
+            return self.generator(batch, hints).float().cpu()
         # Section 3.1: dropout at test time is the generator's only source of variation.
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
@@ -78,13 +96,15 @@ class Translator:
             for m in self.dropouts:
                 m.train()
             try:
-                return self.generator(batch).float().cpu()
+                return self.generator(batch, hints).float().cpu()
             finally:
                 for m in self.dropouts:
                     m.eval()
 
-    def __call__(self, image: Image.Image, seed: int | None = None) -> Image.Image:
-        out = to_pil(self.translate_tensor(self.preprocess(image)[None], seed)[0])
+    def __call__(self, image: Image.Image, seed: int | None = None, hints: Image.Image | None = None) -> Image.Image:
+        """hints: an RGBA image the size of image; its opaque pixels ask for their colour there."""
+        hint_tensor = None if hints is None else self.preprocess_hints(hints, image.size)[None]
+        out = to_pil(self.translate_tensor(self.preprocess(image)[None], seed, hint_tensor)[0])
         return out if out.size == image.size else out.resize(image.size, Image.Resampling.BICUBIC)
 
 
@@ -114,11 +134,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", required=True, help="weights folder or Hub repo id")
     p.add_argument("--seed", type=int, default=None, help="turn dropout noise on, with this seed")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--hints", type=Path, default=None,
+                   help="an RGBA image the size of INPUT: its opaque pixels are colour hints (models trained with --hints)")  # fmt: skip
     args = p.parse_args(argv)
 
     from tqdm import tqdm
 
     translator = load_translator(args.weights, device=args.device)
+    hints = None
+    if args.hints is not None:
+        if not translator.takes_hints:
+            p.error(f"{args.weights} takes no colour hints; leave out --hints")
+        try:
+            hints = open_image(args.hints)
+        except ValueError as e:
+            p.error(str(e))
     if args.input.is_dir():
         pairs = [(f, args.output / (f.stem + ".png")) for f in sorted(args.input.iterdir())
                  if f.suffix.lower() in IMAGE_SUFFIXES]  # fmt: skip
@@ -130,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for src, dst in tqdm(pairs, desc="translating", unit="img", disable=len(pairs) < 2):
         try:
-            translator(open_image(src), seed=args.seed).save(dst)
+            translator(open_image(src), seed=args.seed, hints=hints).save(dst)
         except ValueError as e:
             failed += 1
             print(f"skipped {e}", file=sys.stderr)

@@ -50,12 +50,14 @@ def main() -> int:
     p.add_argument("--train", action="store_true", help="time training steps instead of inference")
     p.add_argument("--steps", type=int, default=12, help="with --train: timed steps per setting")
     p.add_argument("--compile", action="store_true", help="with --train: also time torch.compile of G and D")
+    p.add_argument("--official", type=Path, default=None,
+                   help="with --train: a checkout of junyanz/pytorch-CycleGAN-and-pix2pix, timed beside ours at the paper's setting")  # fmt: skip
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     if args.train:
         from benchmark_train import train_benchmark
 
-        return train_benchmark(args.threads, args.steps, args.device, args.compile)
+        return train_benchmark(args.threads, args.steps, args.device, args.compile, args.official)
 
     drawing = Image.new("RGBA", (384, 384), (0, 0, 0, 0))
     ImageDraw.Draw(drawing).line([(40, 250), (60, 150), (200, 140), (340, 230), (340, 280), (40, 285), (40, 250)],

@@ -5,14 +5,21 @@ Settings: the paper's (U-Net 256, ngf 64, 70x70 PatchGAN with ndf 64, batch norm
 headline model's recipe (128 px, ngf 32, ndf 32, instance norm, batch 8), each with and without
 its augmentation, then variants of the headline recipe with its augmentation, one change each.
 The fp32 peak is a 2048x2048 matrix product timed in the same run. FLOPs are counted by
-torch.utils.flop_counter on one step; `--compile` adds torch.compile (a minute of compiling). The official implementation's 0.45 s per image at the
-paper's setting was measured by an earlier session (issue 16), not here.
+torch.utils.flop_counter on one step; `--compile` adds torch.compile (a minute of compiling).
+
+`--official DIR` times the official implementation beside ours, in the same rounds: the
+Pix2PixModel.optimize_parameters() of a checkout of junyanz/pytorch-CycleGAN-and-pix2pix (its
+models/ and util/ are enough; the checkout is not part of this project), at the paper's setting,
+on the same preloaded pairs without augmentation. Without it, the ratio is taken against the
+0.45 s per image an earlier session measured for it (issue 16) on another day.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -105,6 +112,37 @@ class Setting:
                 "gflops": flops / seconds / 1e9, "data": share[0], "d": share[1], "g": share[2]}  # fmt: skip
 
 
+class OfficialSetting:
+    """The official implementation's training step at the paper's setting, from a checkout of it."""
+
+    def __init__(self, checkout: Path, loaded: dict, device):
+        sys.path.insert(0, str(checkout))
+        from models.pix2pix_model import Pix2PixModel  # the official code, not this project's `model`
+
+        opt = argparse.Namespace(gpu_ids=[], isTrain=True, checkpoints_dir=tempfile.mkdtemp(), name="bench",
+                                 preprocess="resize_and_crop", input_nc=3, output_nc=3, ngf=64, ndf=64, netG="unet_256",
+                                 netD="basic", n_layers_D=3, norm="batch", no_dropout=False, init_type="normal",
+                                 init_gain=0.02, gan_mode="vanilla", pool_size=0, lr=2e-4, beta1=0.5, lambda_L1=100.0,
+                                 direction="AtoB")  # fmt: skip
+        torch.manual_seed(0)
+        self.model, self.cfg, self.device = Pix2PixModel(opt), PAPER, device
+        self.data = loaded[256]
+        self.parts: list[tuple[float, float, float]] = []
+
+    def step(self, record: bool = True) -> None:
+        t0 = time.perf_counter()
+        idx = torch.randint(0, len(self.data), (1,), generator=torch.Generator().manual_seed(len(self.parts)))
+        x, y, _ = self.data.batch(idx, self.device)
+        t1 = time.perf_counter()
+        self.model.set_input({"A": x, "B": y, "A_paths": [""], "B_paths": [""]})
+        self.model.optimize_parameters()
+        if record:  # its D and G updates are one call: both count under G
+            self.parts.append((t1 - t0, 0.0, time.perf_counter() - t1))
+
+    flops_per_step = Setting.flops_per_step
+    summary = Setting.summary
+
+
 def time_settings(settings: list[Setting], steps: int) -> list[dict]:
     """Steps taken in turns, one per setting per round, so that the machine's noise falls on all alike."""
     for s in settings:
@@ -116,7 +154,7 @@ def time_settings(settings: list[Setting], steps: int) -> list[dict]:
     return [s.summary(f) for s, f in zip(settings, flops)]
 
 
-def train_benchmark(threads: int, steps: int, device: str = "cpu", compiled: bool = False) -> int:
+def train_benchmark(threads: int, steps: int, device: str = "cpu", compiled: bool = False, official: Path | None = None) -> int:
     device = torch.device(device)
     peak = fp32_peak_gflops()
     with tempfile.TemporaryDirectory() as tmp:
@@ -134,6 +172,9 @@ def train_benchmark(threads: int, steps: int, device: str = "cpu", compiled: boo
         ] + ([("  variant: torch.compile of G and D", dataclasses.replace(HEADLINE, augment="drawing"), {"compiled": True})]
              if compiled else [])  # fmt: skip
         settings = [Setting(cfg, loaded, device, **kw) for _, cfg, kw in rows]
+        if official:
+            rows.append(("official code, paper, no augmentation (D+G)", PAPER, {}))
+            settings.append(OfficialSetting(official, loaded, device))
         results = [(name, cfg, r) for (name, cfg, _), r in zip(rows, time_settings(settings, steps))]
     print(f"torch {torch.__version__}, {device}, {threads} thread(s); fp32 matmul peak here: {peak:.0f} GFLOP/s; "
           f"median of {steps} steps, taken in turns across the settings")  # fmt: skip
@@ -143,7 +184,13 @@ def train_benchmark(threads: int, steps: int, device: str = "cpu", compiled: boo
               f"{r['data']:5.0%} {r['d']:5.0%} {r['g']:5.0%}")  # fmt: skip
     by_name = {name: r for name, _, r in results}
     paper = by_name["paper, jitter"]["images_s"]
-    print(f"paper setting: {1 / paper:.2f} s/image, {paper * OFFICIAL_SECONDS_PER_IMAGE:.2f}x the official implementation's speed")
+    if official:
+        plain, theirs = by_name["paper, no augmentation"]["images_s"], by_name["official code, paper, no augmentation (D+G)"]["images_s"]
+        print(f"paper setting: {1 / paper:.2f} s/image with jitter, {1 / plain:.2f} without; the official code {1 / theirs:.2f}: "
+              f"{plain / theirs:.2f}x its speed (same run, same pairs, no augmentation)")  # fmt: skip
+    else:
+        print(f"paper setting: {1 / paper:.2f} s/image, {paper * OFFICIAL_SECONDS_PER_IMAGE:.2f}x the official implementation's "
+              "speed as measured on another day (give --official DIR to time it here)")  # fmt: skip
     with_aug, without = by_name["headline, drawing augmentation"]["images_s"], by_name["headline, no augmentation"]["images_s"]
     print(f"headline recipe: the drawing augmentation costs {1 - with_aug / without:.1%} of the throughput")
     return 0

@@ -3,7 +3,8 @@
     python scripts/make_examples.py --data ../shared/data
 
 - edges2shoes: a few edge maps of the val split, and shoe drawings made here from pen-like
-  polylines (with a little wobble), the kind of input a person gives the canvas.
+  polylines (with a little wobble), the kind of input a person gives the canvas; in hints/,
+  colour hints for the sneaker drawing (the same dabs in red, blue and white), RGBA.
 - facades: a few label maps of the val split, snapped to the palette.
 - cityscapes: label maps drawn here with the Cityscapes colours. No Cityscapes image is
   copied: its terms forbid redistribution.
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -21,7 +23,10 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import PALETTES, snap_to_palette  # noqa: E402
+from app import snap_to_palette  # noqa: E402
+
+PALETTES = {name: {k: tuple(v) for k, v in json.loads((ROOT / "docs" / "presentation" / f"{name}.json").read_text())["palette"].items()}
+            for name in ("facades", "cityscapes")}  # fmt: skip
 
 VAL_SHOES = ["13", "57", "101", "160"]
 VAL_HANDBAGS = ["207", "212", "216", "218"]
@@ -50,6 +55,20 @@ DRAWINGS = {
         [(0.45, 0.47), (0.5, 0.55), (0.7, 0.55), (0.72, 0.48)],
     ],
 }  # fmt: skip
+
+
+# Colour dabs on the sneaker drawing's upper and toe, as (x, y) in [0, 1], radius 8 px at 512.
+HINT_DOTS = [(0.2, 0.52), (0.3, 0.5), (0.5, 0.6), (0.62, 0.62), (0.78, 0.65), (0.4, 0.63)]
+HINT_COLOURS = {"red": (214, 40, 40), "blue": (29, 78, 216), "white": (255, 255, 255)}
+
+
+def hint_dots(colour, size=512, radius=8) -> Image.Image:
+    """Transparent, with opaque dots of one colour: colour hints as the canvas's colour pen makes them."""
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    for x, y in HINT_DOTS:
+        draw.ellipse((x * size - radius, y * size - radius, x * size + radius, y * size + radius), fill=(*colour, 255))
+    return image
 
 
 def draw_shoe(strokes, size=512, width=4, wobble=0.006, seed=0) -> Image.Image:
@@ -99,6 +118,9 @@ def main():
         (out / name).mkdir(parents=True, exist_ok=True)
     for i, (name, strokes) in enumerate(DRAWINGS.items()):
         draw_shoe(strokes, seed=i).save(out / "edges2shoes" / f"drawing_{name}.png")
+    (out / "edges2shoes" / "hints").mkdir(exist_ok=True)
+    for name, colour in HINT_COLOURS.items():
+        hint_dots(colour).save(out / "edges2shoes" / "hints" / f"sneaker_{name}.png")
     for name, stems in (("edges2shoes", VAL_SHOES), ("edges2handbags", VAL_HANDBAGS)):
         for stem in stems:
             ab = Image.open(args.data / name / "val" / f"{stem}_AB.jpg").convert("L")

@@ -61,7 +61,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def tiny_weights_dir(tmp_path_factory) -> Path:
-    """A weights/ folder with small untrained edges2shoes and facades models (fast, no training)."""
+    """A weights/ folder with small untrained edges2shoes (with colour hints) and facades models (fast, no training)."""
     import torch
 
     from model import GeneratorConfig, UNetGenerator, save_generator
@@ -69,7 +69,7 @@ def tiny_weights_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("weights")
     torch.manual_seed(0)
     for name, direction in (("edges2shoes", "AtoB"), ("facades", "BtoA")):
-        g = UNetGenerator(GeneratorConfig(image_size=64, ngf=8, norm="instance"))
+        g = UNetGenerator(GeneratorConfig(image_size=64, ngf=8, norm="instance", hints=name == "edges2shoes"))
         presentation = json.loads((ROOT / "docs" / "presentation" / f"{name}.json").read_text())
         save_generator(folder / name, g, {"direction": direction, "dataset": name, "app": presentation})
     return folder

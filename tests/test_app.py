@@ -25,26 +25,52 @@ def drawing_url(strokes=True, size=256) -> str:
 
 def test_a_drawing_from_the_canvas_becomes_a_shoe_and_the_edge_map_it_came_from(tiny_weights_dir):
     models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
-    reply = app.App(models).translate_drawing(drawing_url(), "edges2shoes", "0")
+    reply = app.App(models).translate_drawing(drawing_url(), None, "edges2shoes", "0")
     edges = app.decode_drawing(reply["edges"])
     assert reply["result"].startswith("data:image/jpeg;base64,")
     assert edges.size == (256, 256) and (np.asarray(edges) < 128).mean() < 0.05  # thin lines on white
-    empty = app.App(models).translate_drawing(drawing_url(strokes=False), "edges2shoes", "0")
+    empty = app.App(models).translate_drawing(drawing_url(strokes=False), None, "edges2shoes", "0")
     assert empty == {"result": None, "edges": None}
+
+
+def hints_url(colour=(214, 40, 40, 255), size=256) -> str:
+    """What the colour pen sends: a PNG data URL of a colour stroke on a transparent layer."""
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(60, 140), (180, 140)], fill=colour, width=8)
+    return app.data_url(image)
+
+
+def test_colour_hints_reach_the_model_and_show_in_what_it_sees(tiny_weights_dir):
+    models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
+    plain = app.App(models).translate_drawing(drawing_url(), None, "edges2shoes", "0")
+    hinted = app.App(models).translate_drawing(drawing_url(), hints_url(), "edges2shoes", "0")
+    assert hinted["result"] != plain["result"]
+    seen = np.asarray(app.decode_drawing(hinted["edges"]))
+    assert (seen[140, 100] == [214, 40, 40]).all()  # the hint, painted over the edge map
+    empty_layer = hints_url(colour=(0, 0, 0, 0))
+    assert app.App(models).translate_drawing(drawing_url(), empty_layer, "edges2shoes", "0")["result"] == plain["result"]
+
+
+def test_a_model_without_hint_channels_says_so(tiny_weights_dir):
+    models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
+    reply = app.App(models).translate_drawing(drawing_url(), hints_url(), "facades", "0")
+    assert set(reply) == {"error"} and "takes no colour hints" in reply["error"]
+    bad = app.App(models).translate_drawing(drawing_url(), "data:image/png;base64,!!", "edges2shoes", "0")
+    assert "Reload the page" in bad["error"]
 
 
 @pytest.mark.parametrize("bad", ["hello", "data:image/png;base64,!!!", "data:text/html;base64,PGI+", "data:image/png;base64,aGVsbG8="])
 def test_a_bad_drawing_gets_a_message_not_a_traceback(tiny_weights_dir, bad):
     models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
-    reply = app.App(models).translate_drawing(bad, "edges2shoes", "0")
+    reply = app.App(models).translate_drawing(bad, None, "edges2shoes", "0")
     assert set(reply) == {"error"} and "Reload the page" in reply["error"]
-    assert "Unknown model" in app.App(models).translate_drawing(drawing_url(), "nope", "0")["error"]
+    assert "Unknown model" in app.App(models).translate_drawing(drawing_url(), None, "nope", "0")["error"]
 
 
 def test_a_huge_drawing_is_refused_before_it_is_decoded(tiny_weights_dir):
     models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
     huge = app.data_url(Image.new("1", (5000, 5000), 1))  # 25 megapixels in a few kB of PNG
-    assert "far larger" in app.App(models).translate_drawing(huge, "edges2shoes", "0")["error"]
+    assert "far larger" in app.App(models).translate_drawing(huge, None, "edges2shoes", "0")["error"]
 
 
 def test_palette_snapping_cleans_jpeg_noise(tmp_path):

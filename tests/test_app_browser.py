@@ -239,3 +239,65 @@ def test_a_file_that_is_not_an_image_gets_the_apps_message_on_the_label_tab(brow
         assert "not an image this app can read" in text or "could not be decoded" in text, text
         assert "/tmp" not in text and "Traceback" not in text  # no server paths, no raw error
     page.close()
+
+
+@pytest.fixture(scope="module")
+def hint_app_url(tiny_weights_dir):
+    """The app with small untrained models, whose edges2shoes takes colour hints whatever is shipped."""
+    proc, url = start_app(tiny_weights_dir)
+    try:
+        yield url
+    finally:
+        stop_app(proc)
+
+
+def seen_colours(page):
+    """What the model saw, as the page shows it: (red pixels, blue pixels), from 'What the model sees'."""
+    return page.evaluate("""async () => {
+      const img = document.querySelector('#sketch-edges');
+      const c = document.createElement('canvas');
+      c.width = img.naturalWidth; c.height = img.naturalHeight;
+      const ctx = c.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      let red = 0, blue = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i] > 150 && d[i + 1] < 90 && d[i + 2] < 90) red++;
+        if (d[i + 2] > 150 && d[i] < 90 && d[i + 1] < 120) blue++;
+      }
+      return [red, blue];
+    }""")
+
+
+def test_the_colour_pen_paints_hints_the_shoe_follows_and_eraser_and_undo_work_on_them(browser, hint_app_url):
+    errors = []
+    page = open_canvas(browser, hint_app_url, errors=errors)
+    stroke(page, SHOE)
+    settle(page)
+    plain = result_src(page)
+    assert seen_colours(page) == [0, 0]
+    page.locator("[data-colour='#d62828']").click()  # red
+    assert page.locator("[data-tool=colour]").get_attribute("aria-pressed") == "true"
+    stroke(page, [(0.3, 0.55), (0.5, 0.55)], moves=10)
+    settle(page)
+    assert result_src(page) != plain and seen_colours(page)[0] > 20
+    page.locator("[data-colour='#1d4ed8']").click()  # blue
+    stroke(page, [(0.6, 0.6), (0.7, 0.6)], moves=10)
+    settle(page)
+    red, blue = seen_colours(page)
+    assert red > 20 and blue > 20
+    page.locator("[data-tool=eraser]").click()
+    stroke(page, [(0.55, 0.6), (0.75, 0.6)], moves=10)  # wipes the blue hint
+    settle(page)
+    assert seen_colours(page)[1] == 0 and seen_colours(page)[0] > 20
+    page.locator("[data-action=undo]").click()  # the blue hint comes back
+    settle(page)
+    assert seen_colours(page)[1] > 20
+    page.locator("[data-action=undo]").click()
+    page.locator("[data-action=undo]").click()  # no hints left: the plain shoe again
+    settle(page)
+    assert seen_colours(page) == [0, 0] and result_src(page)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser_hints.png"))
+    assert not errors
+    page.close()

@@ -36,6 +36,19 @@ def test_seed_gives_reproducible_variations(client, tmp_path):
     assert a == b and a != c
 
 
+def test_colour_hints_through_the_api(client, tmp_path):
+    src = handle_file(str(drawing(tmp_path / "d.png")))
+    hints = Image.new("RGBA", (400, 300), (0, 0, 0, 0))
+    ImageDraw.Draw(hints).ellipse((150, 150, 180, 180), fill=(0, 0, 255, 255))
+    hints.save(tmp_path / "hints.png")
+    plain = Image.open(client.predict(src, "edges2shoes", 0, None, api_name="/translate")).tobytes()
+    hinted = Image.open(client.predict(src, "edges2shoes", 0, handle_file(str(tmp_path / "hints.png")), api_name="/translate"))
+    assert hinted.size == (256, 256) and hinted.tobytes() != plain
+    hints.resize((200, 150)).save(tmp_path / "small.png")
+    with pytest.raises(Exception, match="size of the image"):
+        client.predict(src, "edges2shoes", 0, handle_file(str(tmp_path / "small.png")), api_name="/translate")
+
+
 def test_label_model_through_the_api(client, tmp_path):
     Image.new("RGB", (300, 300), (2, 50, 254)).save(tmp_path / "facade.jpg")
     out = client.predict(handle_file(str(tmp_path / "facade.jpg")), "facades", 0, api_name="/translate")
@@ -45,7 +58,7 @@ def test_label_model_through_the_api(client, tmp_path):
 def test_the_api_is_documented(client):
     info = client.view_api(print_info=False, return_format="dict")
     endpoint = info["named_endpoints"]["/translate"]
-    assert [p["parameter_name"] for p in endpoint["parameters"]] == ["image", "model_name", "seed"]
+    assert [p["parameter_name"] for p in endpoint["parameters"]] == ["image", "model_name", "seed", "hints"]
 
 
 @pytest.mark.parametrize(

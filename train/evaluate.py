@@ -1,11 +1,13 @@
 """Score a generator on paired data: L1, PSNR, SSIM, KID and colour variety, as one JSON line.
 
     python -m train.evaluate --weights weights/edges2shoes --data ../shared/data/edges2shoes/val
+    python -m train.evaluate --weights weights/edges2shoes --data ../shared/data/edges2shoes/val --hint-dots 10
     python -m train.evaluate --baseline mean --train-data ../shared/data/facades/train --data ../shared/data/facades/val --direction BtoA
 
 Outputs are scored at the size of the targets (256 for the pix2pix datasets), whatever size
 the generator runs at, so that models trained at different sizes compare fairly. A grid of
-input | output | target rows is written as a PNG.
+input | output | target rows is written as a PNG. --hint-dots N gives a model with colour hints
+N dots of each target's own colours (seeded by the pair's index), painted over the inputs in the grid.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from model import WeightsError, load_translator
 from model.images import to_tensor
 
 from .data import DatasetError, PairedImageFolder
+from .hints import dots
 from .metrics import ImageMetrics, to_unit
 from .plots import save_sample_grid
 from .realism import MissingExtras
@@ -39,8 +42,17 @@ def mean_image(folder: Path, direction: str) -> Image.Image:
     return Image.fromarray(np.round(total / len(data)).astype(np.uint8))
 
 
-def evaluate(predict, data: PairedImageFolder, limit: int | None = None, grid_rows: int = 8, realism: bool = False):
-    """predict(PIL input) -> PIL output. Returns (metrics dict, grid tensors).
+def dot_hints(target: Image.Image, count: int, seed: int) -> Image.Image:
+    """An RGBA image of count dots in the target's own colours (train.hints.dots), transparent elsewhere."""
+    hints = dots(to_tensor(target.convert("RGB"))[None], count, seed)[0]
+    rgba = torch.cat([(hints[:3] + 1) / 2, hints[3:]]).permute(1, 2, 0).numpy()
+    return Image.fromarray(np.round(rgba * 255).astype(np.uint8), "RGBA")
+
+
+def evaluate(predict, data: PairedImageFolder, limit: int | None = None, grid_rows: int = 8, realism: bool = False,
+             hint_dots: int = 0):  # fmt: skip
+    """predict(PIL input) -> PIL output, or predict(input, hints=RGBA image) with hint_dots.
+    Returns (metrics dict, grid tensors).
 
     realism: also KID against the targets and the colour variety of the outputs (train.realism).
     """
@@ -50,7 +62,13 @@ def evaluate(predict, data: PairedImageFolder, limit: int | None = None, grid_ro
     n = len(data) if not limit else min(limit, len(data))
     for i in tqdm(range(n), desc="evaluating", unit="img"):
         x, y = data.load_pair(i)
-        out = predict(x)
+        if hint_dots:
+            hints = dot_hints(y.resize(x.size), hint_dots, seed=i)
+            out = predict(x, hints=hints)
+            x = x.convert("RGB")
+            x.paste(hints, mask=hints.getchannel("A"))  # the grid shows what the model saw
+        else:
+            out = predict(x)
         if out.size != y.size:
             out = out.resize(y.size, Image.Resampling.BICUBIC)
         tx, ty, to = (to_tensor(im.convert("RGB")) for im in (x.resize(y.size), y, out))
@@ -79,14 +97,20 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, default=None, help="score only the first N pairs")
     p.add_argument("--grid", type=Path, default=Path("eval_grid.png"), help="where to write the grid PNG")
     p.add_argument("--device", default=None)
+    p.add_argument("--hint-dots", type=int, default=0, metavar="N",
+                   help="give a model with colour hints N dots of each target's colours (seeded; default: no hints)")  # fmt: skip
     p.add_argument("--realism", action=argparse.BooleanOptionalAction, default=True,
                    help="KID against the targets and colour variety (needs requirements-eval.txt)")  # fmt: skip
     args = p.parse_args(argv)
     if bool(args.weights) == bool(args.baseline):
         p.error("give either --weights or --baseline")
+    if args.hint_dots < 0 or (args.hint_dots and not args.weights):
+        p.error("--hint-dots takes a number >= 0, and a model (--weights)")
     try:
         if args.weights:
             translator = load_translator(args.weights, device=args.device)
+            if args.hint_dots and not translator.takes_hints:
+                p.error(f"{args.weights} takes no colour hints; leave out --hint-dots")
             direction = args.direction or translator.meta.get("direction", "AtoB")
             predict, name = translator, str(args.weights)
         else:
@@ -100,7 +124,7 @@ def main(argv=None) -> int:
                 predict = lambda x: mean.resize(x.size, Image.Resampling.BICUBIC)  # noqa: E731
             name = f"baseline:{args.baseline}"
         data = PairedImageFolder(args.data, direction)
-        metrics, grid = evaluate(predict, data, args.limit, realism=args.realism)
+        metrics, grid = evaluate(predict, data, args.limit, realism=args.realism, hint_dots=args.hint_dots)
     except MissingExtras as e:
         print(f"error: {e}, or pass --no-realism for the pixel metrics alone", file=sys.stderr)
         return 2
@@ -108,7 +132,8 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     save_sample_grid(args.grid, *grid)
-    print(json.dumps({"weights": name, "data": str(args.data), "direction": direction, **metrics, "grid": str(args.grid)}))
+    print(json.dumps({"weights": name, "data": str(args.data), "direction": direction, "hint_dots": args.hint_dots, **metrics,
+                      "grid": str(args.grid)}))  # fmt: skip
     return 0
 
 

@@ -36,6 +36,7 @@ from model.weights import WeightsError
 from .augment import BatchAugment
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, read_checkpoint, save_checkpoint
 from .data import DatasetError, PairedImageFolder, PreloadedPairs
+from .hints import HINT_DOTS, dots, random_counts, sample_hints
 from .losses import discriminator_loss, generator_loss
 from .metrics import ImageMetrics, to_unit
 from .plots import save_loss_curve, save_sample_grid
@@ -78,6 +79,7 @@ class TrainConfig:
     export_every: int = 1  # epochs between validations and exports (there is always one at the end)
     presentation: str = ""  # a JSON file saying how the app presents the model (see train.describe), written into generator/config.json
     init_generator: str = ""  # start G from these weights (a weights folder or Hub repo id of the same architecture); D starts afresh
+    hints: bool = False  # colour hints: G gets 4 more inputs, sampled from the targets (dots and strokes, see train/hints.py)
     max_steps: int = 0  # pause (checkpoint and export) at this step in all; --resume without it goes on to the end
 
     @classmethod
@@ -227,7 +229,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     G, D, opt_g, opt_d = build_networks(cfg, device)
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     if cfg.init_generator and not resume:
-        G.load_state_dict(load_generator(cfg.init_generator)[0].state_dict())
+        load_initial_generator(G, cfg.init_generator)
     # The average of G's recent weights: it smooths out the step-to-step wobble of GAN training.
     G_ema = AveragedModel(G, avg_fn=ema_with_warmup(cfg.ema), use_buffers=True) if cfg.ema else None
     step, elapsed_before = 0, 0.0
@@ -288,9 +290,9 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         export(G_eval(), cfg, out, step, metrics)
         return metrics
 
-    def train_step(x, y):
+    def train_step(x, y, hints):
         with autocast:
-            fake = G_train(x)
+            fake = G_train(x, hints)
         loss_d = torch.zeros((), device=device)
         if cfg.gan_weight > 0:
             loss_d = discriminator_step(D, D_train, opt_d, x, y, fake, autocast, one_d_pass)
@@ -320,12 +322,13 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                     with torch.no_grad():
                         x, y, strokes = train_set.batch(indices[b * cfg.batch_size : (b + 1) * cfg.batch_size], device)
                         x, y = augment(x, y, strokes, g)
+                        hints = sample_hints(y, random_counts(len(y), g), g) if cfg.hints else None
                     x, y = x.contiguous(memory_format=memory_format), y.contiguous(memory_format=memory_format)
                     lr = learning_rate(cfg, step, steps_per_epoch)
                     for opt in (opt_g, opt_d):
                         for group in opt.param_groups:
                             group["lr"] = lr
-                    loss_d, gan, l1 = train_step(x, y)
+                    loss_d, gan, l1 = train_step(x, y, hints)
                     step += 1
                     if not timing["fitted"] and step >= timing["from_step"]:
                         if timing["from_time"] is None:
@@ -389,13 +392,29 @@ def build_networks(cfg: TrainConfig, device) -> tuple[UNetGenerator, PatchDiscri
     if cfg.size < d_config.min_image_size:
         raise ValueError(f"--size {cfg.size} is too small for a {cfg.receptive_field}x{cfg.receptive_field} PatchGAN, "
                          f"which needs images of at least {d_config.min_image_size} px; use a smaller --receptive-field.")  # fmt: skip
-    G = UNetGenerator(GeneratorConfig(cfg.size, 3, 3, cfg.ngf, cfg.norm, upsample=cfg.upsample)).to(device)
+    G = UNetGenerator(GeneratorConfig(cfg.size, 3, 3, cfg.ngf, cfg.norm, upsample=cfg.upsample, hints=cfg.hints)).to(device)
     D = PatchDiscriminator(d_config).to(device)
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     G, D = G.to(memory_format=memory_format), D.to(memory_format=memory_format)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     return G, D, opt_g, opt_d
+
+
+def load_initial_generator(G: UNetGenerator, source: str) -> None:
+    """G's weights from source (--init-generator). Hint channels that source lacks start at zero,
+    so that G starts as exactly the source model."""
+    init, _ = load_generator(source)
+    state = init.state_dict()
+    first = "down.0.weight"
+    if G.config.hints and not init.config.hints:
+        w = state[first]
+        state[first] = torch.cat([w, w.new_zeros(w.shape[0], GeneratorConfig.HINT_CHANNELS, *w.shape[2:])], dim=1)
+    try:
+        G.load_state_dict(state)
+    except RuntimeError as e:
+        raise ValueError(f"--init-generator {source}: its network is not the one this run builds "
+                         f"({init.config} against {G.config}); give the same --size, --ngf, --norm and --upsample.\n{e}") from None
 
 
 def discriminator_step(D, D_train, opt_d, x, y, fake, autocast, one_pass: bool) -> torch.Tensor:
@@ -460,7 +479,14 @@ def validate(G, val_set, cfg: TrainConfig, device) -> dict:
     for start in range(0, n, 8):
         x, y = (torch.stack(t) for t in zip(*(val_set[i] for i in range(start, min(n, start + 8)))))
         meter.update(to_unit(G(x.to(device)).cpu()), to_unit(y))
-    return meter.compute()
+    metrics = meter.compute()
+    if G.config.hints:  # the same images again, with HINT_DOTS seeded dots of their own colours
+        meter = ImageMetrics()
+        for start in range(0, n, 8):
+            x, y = (torch.stack(t) for t in zip(*(val_set[i] for i in range(start, min(n, start + 8)))))
+            meter.update(to_unit(G(x.to(device), dots(y, HINT_DOTS, seed=start).to(device)).cpu()), to_unit(y))
+        metrics.update({f"{k}_{HINT_DOTS}_dots": v for k, v in meter.compute().items()})
+    return metrics
 
 
 def export(G, cfg: TrainConfig, out: Path, step: int, metrics: dict) -> None:

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 import torch
 from PIL import Image
 
@@ -35,3 +37,20 @@ def test_missing_weights_is_a_clear_error(tmp_path, capsys):
     data = write_ab_folder(tmp_path / "val", 2)
     assert main(["--weights", str(tmp_path / "none"), "--data", str(data)]) == 2
     assert "neither a weights folder nor a Hub repo id" in capsys.readouterr().err
+
+
+def test_hint_dots_reach_a_model_with_hints_and_are_refused_without(tmp_path, capsys):
+    data = write_ab_folder(tmp_path / "val", 3, size=64)
+    torch.manual_seed(0)
+    hinted = save_generator(tmp_path / "h", UNetGenerator(GeneratorConfig(64, ngf=8, hints=True)), {"direction": "AtoB"})
+    scores = {}
+    for dots in ("0", "10"):
+        assert main(["--weights", str(hinted), "--data", str(data), "--hint-dots", dots, "--no-realism",
+                     "--grid", str(tmp_path / f"{dots}.png")]) == 0  # fmt: skip
+        scores[dots] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert scores["10"]["hint_dots"] == 10 and scores["10"]["l1"] != scores["0"]["l1"]
+    plain = save_generator(tmp_path / "p", UNetGenerator(GeneratorConfig(64, ngf=8)), {"direction": "AtoB"})
+    with pytest.raises(SystemExit) as stop:
+        main(["--weights", str(plain), "--data", str(data), "--hint-dots", "10", "--no-realism"])
+    assert stop.value.code == 2
+    assert "takes no colour hints" in capsys.readouterr().err

@@ -1,0 +1,39 @@
+"""Colour hints: an RGBA image whose opaque pixels ask for a colour there.
+
+A generator built with `GeneratorConfig(hints=True)` takes 4 more input channels: the hint
+colours in [-1, 1] (zero where there is no hint) and a mask of where hints are
+(after Zhang et al. 2017, "Real-Time User-Guided Image Colorization with Learned Deep Priors").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+OPAQUE = 0.5  # alpha above this is a hint; the canvas's anti-aliased fringe below it is not
+
+
+def hints_to_tensor(hints: Image.Image, size: int) -> torch.Tensor:
+    """RGBA image of any size -> (4, size, size): colours in [-1, 1] where the mask is 1, and the mask.
+
+    Resizing averages each hint colour over its own pixels only, and keeps every hint that
+    covers any part of an output pixel, so a thin stroke on a large canvas survives.
+    """
+    rgba = np.asarray(hints.convert("RGBA"), dtype=np.float32) / 255.0
+    mask = torch.from_numpy(rgba[..., 3] > OPAQUE).float()[None]
+    colour = torch.from_numpy(rgba[..., :3]).permute(2, 0, 1) * mask
+    pooled = F.adaptive_avg_pool2d(torch.cat([colour, mask])[None], size)[0]
+    coverage = pooled[3:]
+    mask = (coverage > 0).float()
+    colour = pooled[:3] / coverage.clamp_min(1e-6)
+    return torch.cat([(colour * 2 - 1) * mask, mask])
+
+
+def has_hints(hints: Image.Image | None) -> bool:
+    """True when the image has at least one opaque pixel."""
+    if hints is None:
+        return False
+    alpha = np.asarray(hints.convert("RGBA"))[..., 3]
+    return bool((alpha > OPAQUE * 255).any())

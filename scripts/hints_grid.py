@@ -1,0 +1,88 @@
+"""The colour-hints grid of the edges2shoes model card: each drawing with no hints, then with dabs of red, blue and white.
+
+    python scripts/hints_grid.py --weights weights/edges2shoes --out weights/edges2shoes/hints.png
+
+Each row is one drawing of examples/edges2shoes, through the app's canvas preprocessing:
+what the model sees and the shoe, with no hints and then with six dabs of each colour
+placed inside the drawn outline. It also prints each shoe's mean colour (HSV).
+"""
+
+from __future__ import annotations
+
+import argparse
+import colorsys
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+from scipy import ndimage
+from torchvision.utils import save_image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from model import load_translator  # noqa: E402
+from model.edges import drawing_to_edges, drawn_region  # noqa: E402
+from model.images import to_tensor  # noqa: E402
+
+COLOURS = {"red": (214, 40, 40), "blue": (29, 78, 216), "white": (255, 255, 255)}
+
+
+def dabs_inside(edges: Image.Image, colour, count: int = 6, radius: int = 4) -> Image.Image:
+    """RGBA hints: count dots of colour spread along the inside of the drawn outline."""
+    lines = np.asarray(edges.convert("L")) < 128
+    inside = drawn_region(edges) & ~ndimage.binary_dilation(lines, iterations=6)
+    hints = Image.new("RGBA", edges.size, (0, 0, 0, 0))
+    ys, xs = np.nonzero(inside)
+    if len(xs) == 0:
+        return hints
+    draw = ImageDraw.Draw(hints)
+    for q in np.linspace(0.1, 0.9, count):
+        x = int(np.quantile(xs, q))
+        y = int(np.median(ys[np.abs(xs - x) <= 2]))
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(*colour, 255))
+    return hints
+
+
+def shoe_hsv(shoe: Image.Image, edges: Image.Image) -> tuple[float, float, float]:
+    """Mean colour of the shoe inside the drawn outline, as HSV in [0, 1]."""
+    pixels = np.asarray(shoe.convert("RGB"), dtype=np.float64) / 255
+    return colorsys.rgb_to_hsv(*pixels[drawn_region(edges)].mean(axis=0))
+
+
+def seen(edges: Image.Image, hints: Image.Image) -> Image.Image:
+    image = edges.convert("RGB")
+    image.paste(hints, mask=hints.getchannel("A"))
+    return image
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--weights", default=str(ROOT / "weights" / "edges2shoes"))
+    p.add_argument("--out", type=Path, default=ROOT / "weights" / "edges2shoes" / "hints.png")
+    args = p.parse_args()
+    translate = load_translator(args.weights, device="cpu")
+    if not translate.takes_hints:
+        p.error(f"{args.weights} takes no colour hints")
+    tiles = []
+    for path in sorted((ROOT / "examples" / "edges2shoes").glob("drawing_*.png")):
+        edges = drawing_to_edges(Image.open(path).convert("RGB"), size=256)  # what the app does with a drawing
+        row = [edges, translate(edges)]
+        report = [f"none {tuple(round(float(v), 2) for v in shoe_hsv(row[1], edges))}"]
+        for name, colour in COLOURS.items():
+            hints = dabs_inside(edges, colour)
+            shoe = translate(edges, hints=hints)
+            row += [seen(edges, hints), shoe]
+            report.append(f"{name} {tuple(round(float(v), 2) for v in shoe_hsv(shoe, edges))}")
+        print(f"{path.stem}: mean shoe colour (h, s, v): " + ", ".join(report))
+        tiles += [to_tensor(im) for im in row]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    save_image(torch.stack(tiles) * 0.5 + 0.5, args.out, nrow=8, padding=2, pad_value=1.0)
+    print(f"wrote {args.out}: per row, what the model sees and the shoe, with no hints, then red, blue and white dabs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Colour hints sampled from target photos for training, and a hint model fine-tuned from one without."""
+
+import torch
+
+from model import GeneratorConfig, UNetGenerator, save_generator
+from tests.conftest import write_ab_folder
+from tests.train.test_train import tiny_config
+from train.hints import dots, random_counts, sample_hints
+from train.train import load_initial_generator, train
+
+
+def photos(n=4, size=128) -> torch.Tensor:
+    """White backgrounds with a coloured square: red, green, blue, grey."""
+    y = torch.ones(n, 3, size, size)
+    colours = torch.tensor([[1.0, -1, -1], [-1, 1, -1], [-1, -1, 1], [0.0, 0, 0]])
+    for i in range(n):
+        y[i, :, 32:96, 32:96] = colours[i % 4][:, None, None]
+    return y
+
+
+def test_hints_carry_the_photos_own_colours_and_fall_on_the_shoe():
+    y = photos()
+    g = torch.Generator().manual_seed(0)
+    hints = sample_hints(y, torch.full((4,), 12), g, stroke_share=0.0)
+    mask = hints[:, 3] > 0
+    assert hints.shape == (4, 4, 128, 128) and mask.flatten(1).any(1).all()
+    # A dot has the photo's mean colour around its centre: near the square's edge that mixes in
+    # some white, so the check is on dots well inside (radius 3 + a 5x5 mean: 5 px in).
+    inner = mask.clone()
+    inner[:, :38] = inner[:, 90:] = False
+    inner[:, :, :38] = inner[:, :, 90:] = False
+    for i in range(4):
+        assert torch.allclose(hints[i, :3][:, inner[i]], y[i, :, 64, 64][:, None].expand(-1, int(inner[i].sum())), atol=1e-5)
+    on_background = mask & (y.min(dim=1).values > 0.9)
+    assert on_background.sum() < 0.25 * mask.sum()  # centres are on the shoe; a stroke may run a little past it
+    assert (hints[:, :3][~mask[:, None].expand(-1, 3, -1, -1)] == 0).all()
+    strokes = sample_hints(y, torch.full((4,), 12), torch.Generator().manual_seed(0), stroke_share=1.0)
+    assert strokes[:, 3].sum() > 2 * hints[:, 3].sum()  # strokes cover more than dots
+
+
+def test_counts_include_images_without_hints_and_are_reproducible():
+    counts = random_counts(4000, torch.Generator().manual_seed(1))
+    assert 0.25 < (counts == 0).float().mean() < 0.35 and counts.max() <= 24 and (counts[counts > 0] >= 1).all()
+    a = sample_hints(photos(), torch.full((4,), 5), torch.Generator().manual_seed(3))
+    b = sample_hints(photos(), torch.full((4,), 5), torch.Generator().manual_seed(3))
+    assert torch.equal(a, b) and sample_hints(photos(), torch.zeros(4, dtype=torch.long), torch.Generator())[:, 3].sum() == 0
+
+
+def test_evaluation_dots_are_seeded_and_count_what_they_say():
+    y = photos(1, 256)
+    first, again, other = dots(y, 10, seed=0), dots(y, 10, seed=0), dots(y, 10, seed=1)
+    assert torch.equal(first, again) and not torch.equal(first, other)
+    assert 10 * 9 <= first[0, 3].sum() <= 10 * 45  # ten dots of radius 3 px at 256, some overlapping
+
+
+def test_a_hint_model_starts_exactly_where_its_source_model_is(tmp_path):
+    torch.manual_seed(0)
+    source = UNetGenerator(GeneratorConfig(image_size=32, ngf=8, norm="instance")).eval()
+    folder = save_generator(tmp_path / "src", source, {"direction": "AtoB"})
+    hinted = UNetGenerator(GeneratorConfig(image_size=32, ngf=8, norm="instance", hints=True)).eval()
+    load_initial_generator(hinted, str(folder))
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    hints = sample_hints(torch.rand(2, 3, 32, 32) * 2 - 1, torch.full((2,), 6), torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(hinted(x, hints), source(x), atol=1e-6)  # zero weights on the new channels
+
+
+def test_training_with_hints_learns_to_use_them(tmp_path):
+    data = write_ab_folder(tmp_path / "d" / "train", 8)
+    write_ab_folder(tmp_path / "d" / "val", 4, start=100)
+    result = train(tiny_config(tmp_path / "d", tmp_path / "run", norm="instance", hints=True, max_steps=6))
+    assert result["step"] == 6 and {"psnr_10_dots", "l1_10_dots"} <= set(result)
+    assert data.is_dir()

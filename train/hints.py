@@ -1,0 +1,87 @@
+"""Colour hints sampled from the target photos, on whole batches, on the training device.
+
+Each hint is a small dot or a short stroke in one colour: the photo's mean colour around
+the hint's start, the way a person dabs a colour they see. Hints fall on the shoe (not the
+white background) and a share of the images get none, so that the model stays good without them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+MAX_HINTS = 24
+NO_HINT_SHARE = 0.3  # images trained with no hints at all
+STROKE_SHARE = 0.5  # hints that are short strokes rather than dots
+HINT_DOTS = 10  # the evaluation's hints: this many seeded dots of the target's own colours
+
+
+def random_counts(n: int, g: torch.Generator, max_hints: int = MAX_HINTS, no_hint_share: float = NO_HINT_SHARE) -> torch.Tensor:
+    """Hints per image: none for a share of them, else log-uniform in 1..max_hints (few dots are common)."""
+    u = torch.rand(n, generator=g, device=g.device)
+    counts = torch.exp(torch.rand(n, generator=g, device=g.device) * math.log(max_hints + 1)).floor().clamp(1, max_hints)
+    return torch.where(u < no_hint_share, torch.zeros_like(counts), counts).long()
+
+
+def sample_hints(target: torch.Tensor, counts: torch.Tensor, g: torch.Generator, radius: tuple[float, float] = (1, 3),
+                 stroke_share: float = STROKE_SHARE) -> torch.Tensor:  # fmt: skip
+    """(N, 3, H, W) photos in [-1, 1] -> (N, 4, H, W) hints: colours in [-1, 1] and mask.
+
+    counts: hints per image. radius: the range of dot radii, in pixels at 128 px (scaled with H).
+    """
+    n, _, h, w = target.shape
+    k = max(1, int(counts.max()))
+    dev, scale = target.device, h / 128
+
+    def rand(*shape):
+        return torch.rand(*shape, generator=g, device=g.device).to(dev)
+
+    # Centres on the shoe: pixels that are not white background (a tiny weight keeps blank targets valid).
+    on_shoe = (target < 0.9).any(dim=1).flatten(1).float() + 1e-4
+    centre = torch.multinomial(on_shoe, k, replacement=True, generator=g)
+    start = torch.stack([centre // w, centre % w], dim=-1).float()  # (N, K, 2) as (row, col)
+    angle, length = rand(n, k) * 2 * math.pi, (3 + rand(n, k) * 9) * scale * (rand(n, k) < stroke_share)
+    end = start + length[..., None] * torch.stack([torch.sin(angle), torch.cos(angle)], dim=-1)
+    r = (radius[0] + rand(n, k) * (radius[1] - radius[0])) * scale
+
+    # The photo's local colour: its 5x5 mean at each hint's start.
+    local = F.avg_pool2d(target, 5, stride=1, padding=2, count_include_pad=False).flatten(2)  # (N, 3, H*W)
+    colour = local.gather(2, centre[:, None, :].expand(-1, 3, -1)).transpose(1, 2)  # (N, K, 3)
+
+    valid = torch.arange(k, device=dev) < counts.to(dev)[:, None]
+    last = last_hint_per_pixel(start, end, r, valid, h, w)  # 0: none, i: hint i-1 (later ones paint over earlier)
+    mask = (last > 0).float().view(n, 1, h, w)
+    painted = colour.gather(1, (last - 1).clamp_min(0)[..., None].expand(-1, -1, 3)).transpose(1, 2).reshape(n, 3, h, w)
+    return torch.cat([painted * mask, mask], dim=1)
+
+
+def last_hint_per_pixel(start, end, radius, valid, h: int, w: int) -> torch.Tensor:
+    """(N, H*W) long: 1 + the index of the last hint covering each pixel, 0 where none does.
+
+    Each hint is a capsule (the pixels within radius of its segment), computed in a window
+    around its start only, so the cost does not grow with the image.
+    """
+    n, k, _ = start.shape
+    half = int(math.ceil(float(((end - start).norm(dim=-1) + radius).max()))) + 1
+    offsets = torch.arange(-half, half + 1, device=start.device, dtype=torch.float32)
+    base = start.round()
+    rows = (base[..., 0, None, None] + offsets[:, None]).expand(n, k, len(offsets), len(offsets))
+    cols = (base[..., 1, None, None] + offsets[None, :]).expand(n, k, len(offsets), len(offsets))
+    p = torch.stack([rows, cols], dim=-1)  # (N, K, P, P, 2)
+    a, d = start[:, :, None, None], (end - start)[:, :, None, None]
+    t = (((p - a) * d).sum(-1) / (d * d).sum(-1).clamp_min(1e-6)).clamp(0, 1)
+    inside = (p - a - t[..., None] * d).norm(dim=-1) <= radius[..., None, None]
+    inside &= valid[..., None, None] & (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+    order = torch.arange(1, k + 1, device=start.device)[None, :, None, None]
+    index = (rows.clamp(0, h - 1) * w + cols.clamp(0, w - 1)).long().flatten(1)
+    last = torch.zeros(n, h * w, dtype=torch.long, device=start.device)
+    return last.scatter_reduce(1, index, (inside * order).flatten(1), "amax")
+
+
+def dots(target: torch.Tensor, count: int, seed: int, radius: float = 1.5) -> torch.Tensor:
+    """count seeded dots per image, of one radius (at 128 px): the evaluation's hints."""
+    g = torch.Generator().manual_seed(seed)
+    counts = torch.full((target.shape[0],), count, dtype=torch.long)
+    return sample_hints(target.cpu(), counts, g, radius=(radius, radius), stroke_share=0.0).to(target.device)
