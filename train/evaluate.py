@@ -2,12 +2,15 @@
 
     python -m train.evaluate --weights weights/edges2shoes --data ../shared/data/edges2shoes/val
     python -m train.evaluate --weights weights/edges2shoes --data ../shared/data/edges2shoes/val --hint-dots 10
+    python -m train.evaluate --weights weights/cityscapes --data ../shared/data/cityscapes/val --direction BtoA --fcn-score
     python -m train.evaluate --baseline mean --train-data ../shared/data/facades/train --data ../shared/data/facades/val --direction BtoA
 
 Outputs are scored at the size of the targets (256 for the pix2pix datasets), whatever size
 the generator runs at, so that models trained at different sizes compare fairly. A grid of
 input | output | target rows is written as a PNG. --hint-dots N gives a model with colour hints
 N dots of each target's own colours (seeded by the pair's index), painted over the inputs in the grid.
+--fcn-score segments the outputs and the real photos with a segmenter trained on real photos
+(train.segment) and scores how well each recovers the input label map (the paper's FCN-score).
 """
 
 from __future__ import annotations
@@ -50,15 +53,16 @@ def dot_hints(target: Image.Image, count: int, seed: int) -> Image.Image:
 
 
 def evaluate(predict, data: PairedImageFolder, limit: int | None = None, grid_rows: int = 8, realism: bool = False,
-             hint_dots: int = 0):  # fmt: skip
+             hint_dots: int = 0, segmenter=None):  # fmt: skip
     """predict(PIL input) -> PIL output, or predict(input, hints=RGBA image) with hint_dots.
     Returns (metrics dict, grid tensors).
 
     realism: also KID against the targets and the colour variety of the outputs (train.realism).
+    segmenter: also the FCN-score of the outputs and of the targets (train.segment).
     """
     meter = ImageMetrics()
     grid = ([], [], [])
-    outputs, targets = [], []
+    inputs, outputs, targets = [], [], []
     n = len(data) if not limit else min(limit, len(data))
     for i in tqdm(range(n), desc="evaluating", unit="img"):
         x, y = data.load_pair(i)
@@ -73,7 +77,8 @@ def evaluate(predict, data: PairedImageFolder, limit: int | None = None, grid_ro
             out = out.resize(y.size, Image.Resampling.BICUBIC)
         tx, ty, to = (to_tensor(im.convert("RGB")) for im in (x.resize(y.size), y, out))
         meter.update(to_unit(to)[None], to_unit(ty)[None])
-        if realism:
+        if realism or segmenter:
+            inputs.append(x)
             outputs.append(out)
             targets.append(y)
         if i < grid_rows:
@@ -84,6 +89,10 @@ def evaluate(predict, data: PairedImageFolder, limit: int | None = None, grid_ro
         from .realism import colour_variety, kid
 
         metrics.update(kid=kid(outputs, targets), colour=colour_variety(outputs, targets))
+    if segmenter:
+        from .segment import fcn_scores
+
+        metrics.update(fcn_scores(segmenter, inputs, outputs, targets))
     return metrics, [torch.stack(g) for g in grid]
 
 
@@ -97,6 +106,10 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, default=None, help="score only the first N pairs")
     p.add_argument("--grid", type=Path, default=Path("eval_grid.png"), help="where to write the grid PNG")
     p.add_argument("--device", default=None)
+    p.add_argument("--fcn-score", action="store_true",
+                   help="segment outputs and real photos with --segmenter and score them against the input labels")  # fmt: skip
+    p.add_argument("--segmenter", type=Path, default=Path(__file__).resolve().parents[1] / "weights" / "cityscapes-segmenter",
+                   help="the segmenter for --fcn-score (default: weights/cityscapes-segmenter)")  # fmt: skip
     p.add_argument("--hint-dots", type=int, default=0, metavar="N",
                    help="give a model with colour hints N dots of each target's colours (seeded; default: no hints)")  # fmt: skip
     p.add_argument("--realism", action=argparse.BooleanOptionalAction, default=True,
@@ -124,11 +137,16 @@ def main(argv=None) -> int:
                 predict = lambda x: mean.resize(x.size, Image.Resampling.BICUBIC)  # noqa: E731
             name = f"baseline:{args.baseline}"
         data = PairedImageFolder(args.data, direction)
-        metrics, grid = evaluate(predict, data, args.limit, realism=args.realism, hint_dots=args.hint_dots)
+        segmenter = None
+        if args.fcn_score:
+            from .segment import load_segmenter
+
+            segmenter = load_segmenter(args.segmenter, device=args.device or "cpu")
+        metrics, grid = evaluate(predict, data, args.limit, realism=args.realism, hint_dots=args.hint_dots, segmenter=segmenter)
     except MissingExtras as e:
         print(f"error: {e}, or pass --no-realism for the pixel metrics alone", file=sys.stderr)
         return 2
-    except (WeightsError, DatasetError) as e:
+    except (WeightsError, DatasetError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     save_sample_grid(args.grid, *grid)

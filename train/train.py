@@ -30,6 +30,7 @@ from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from model import DiscriminatorConfig, GeneratorConfig, PatchDiscriminator, UNetGenerator, load_generator, save_generator
+from model.images import to_pil
 from model.translate import inference_network
 from model.weights import WeightsError
 
@@ -79,6 +80,7 @@ class TrainConfig:
     export_every: int = 1  # epochs between validations and exports (there is always one at the end)
     presentation: str = ""  # a JSON file saying how the app presents the model (see train.describe), written into generator/config.json
     init_generator: str = ""  # start G from these weights (a weights folder or Hub repo id of the same architecture); D starts afresh
+    segmenter: str = ""  # a segmenter folder (python -m train.segment): each validation also reports the FCN-score
     hints: bool = False  # colour hints: G gets 4 more inputs, sampled from the targets (dots and strokes, see train/hints.py)
     max_steps: int = 0  # pause (checkpoint and export) at this step in all; --resume without it goes on to the end
 
@@ -219,6 +221,11 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     if device.type == "cuda":
         train_set.to(device)
     val_set = PairedImageFolder(val_dir, cfg.direction, cfg.size) if val_dir and cfg.val_count else None
+    segmenter = None
+    if cfg.segmenter and main_process:
+        from .segment import load_segmenter  # needs the evaluation extras (requirements-eval.txt)
+
+        segmenter = load_segmenter(cfg.segmenter, device)
     steps_per_epoch = len(train_set) // (cfg.batch_size * world)
     if steps_per_epoch == 0:
         raise DatasetError(f"{train_dir} has {len(train_set)} pairs, fewer than one batch of {cfg.batch_size} x {world} ranks.")
@@ -280,11 +287,12 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         save_sample_grid(out / "samples" / name, fixed_val[0], fake, fixed_val[1])
 
     def validate_and_export(epoch: int) -> dict:
-        metrics = validate(G_eval(), val_set, cfg, device) if val_set else {}
+        metrics = validate(G_eval(), val_set, cfg, device, segmenter) if val_set else {}
         with open(out / "metrics.jsonl", "a") as f:
             f.write(json.dumps({"epoch": epoch, "step": step, "elapsed_s": round(elapsed()), **metrics}) + "\n")
         if metrics:
-            bar.write(f"step {step} (epoch {epoch}): val L1 {metrics['l1']:.4f}  PSNR {metrics['psnr']:.2f}  SSIM {metrics['ssim']:.4f}")
+            fcn = f"  FCN class IoU {metrics['fcn']['class_iou']:.3f}" if "fcn" in metrics else ""
+            bar.write(f"step {step} (epoch {epoch}): val L1 {metrics['l1']:.4f}  PSNR {metrics['psnr']:.2f}  SSIM {metrics['ssim']:.4f}{fcn}")
         checkpoint()  # the loss curve and checkpoint of this very step go with the export
         samples(f"step_{step:07d}.png")
         export(G_eval(), cfg, out, step, metrics)
@@ -472,14 +480,24 @@ def stop_on_signals(stop: threading.Event, bar):
 
 
 @torch.no_grad()
-def validate(G, val_set, cfg: TrainConfig, device) -> dict:
+def validate(G, val_set, cfg: TrainConfig, device, segmenter=None) -> dict:
+    """L1, PSNR and SSIM of the first val_count val pairs; with hints, again with dots; with a segmenter, the FCN-score."""
     G = inference_network(G)
     meter = ImageMetrics()
     n = min(cfg.val_count, len(val_set))
+    label_maps, outputs, photos = [], [], []
     for start in range(0, n, 8):
         x, y = (torch.stack(t) for t in zip(*(val_set[i] for i in range(start, min(n, start + 8)))))
-        meter.update(to_unit(G(x.to(device)).cpu()), to_unit(y))
+        fake = G(x.to(device)).cpu()
+        meter.update(to_unit(fake), to_unit(y))
+        if segmenter is not None:
+            for images, keep in ((x, label_maps), (fake, outputs), (y, photos)):
+                keep.extend(to_pil(t) for t in images)
     metrics = meter.compute()
+    if segmenter is not None:
+        from .segment import fcn_scores
+
+        metrics.update(fcn_scores(segmenter, label_maps, outputs, photos))
     if G.config.hints:  # the same images again, with HINT_DOTS seeded dots of their own colours
         meter = ImageMetrics()
         for start in range(0, n, 8):
@@ -507,7 +525,7 @@ def main(argv=None) -> int:
     cfg, resume = parse_args(argv)
     try:
         result = train(cfg, resume)
-    except (ValueError, WeightsError) as e:  # DatasetError is a ValueError
+    except (ValueError, WeightsError, FileNotFoundError) as e:  # DatasetError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(json.dumps(result))
