@@ -26,7 +26,7 @@ def write_model_card(folder: Path, run: Path | None = None, extra: str = "") -> 
         for src, name in ((Path(run) / "loss_curve.png", "loss_curve.png"), (grids[-1] if grids else None, "samples.png")):
             if src is not None and src.exists():
                 shutil.copyfile(src, folder / name)
-    images = [n for n in ("samples.png", "drawings.png", "loss_curve.png") if (folder / n).exists()]
+    images = [n for n in ("samples.png", "drawings.png", "hints.png", "loss_curve.png") if (folder / n).exists()]
     atomic_write(folder / "README.md", lambda p: Path(p).write_text(render_card(config, images, extra)))
     return folder / "README.md"
 

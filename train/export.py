@@ -29,6 +29,7 @@ from .card import write_model_card
 from .describe import describe, read_presentation
 from .data import PairedImageFolder
 from .evaluate import evaluate, mean_image
+from .hints import HINT_DOTS
 from .plots import save_sample_grid
 from .realism import MissingExtras
 
@@ -48,6 +49,8 @@ def export(run: Path, out: Path, data: Path, train_data: Path | None, command: s
     except MissingExtras as e:
         print(f"note: no KID or colour figures in the card: {e}", file=sys.stderr)
         metrics, grid = evaluate(translator, val)
+    if translator.takes_hints:  # the same pairs again, with HINT_DOTS seeded dots of each target's colours
+        metrics[f"with_{HINT_DOTS}_hint_dots"], _ = evaluate(translator, val, hint_dots=HINT_DOTS)
     if sample_inputs is None:
         save_sample_grid(out / "samples.png", *grid)
     else:
@@ -69,6 +72,9 @@ def export(run: Path, out: Path, data: Path, train_data: Path | None, command: s
         shutil.copyfile(run / "loss_curve.png", out / "loss_curve.png")
     rows = ["| output | L1 | PSNR (dB) | SSIM |", "|---|---|---|---|",
             f"| **this model** | **{metrics['l1']:.4f}** | **{metrics['psnr']:.2f}** | **{metrics['ssim']:.4f}** |"]  # fmt: skip
+    if f"with_{HINT_DOTS}_hint_dots" in metrics:
+        m = metrics[f"with_{HINT_DOTS}_hint_dots"]
+        rows += [f"| this model, given {HINT_DOTS} colour-hint dots of each target's colours | {m['l1']:.4f} | {m['psnr']:.2f} | {m['ssim']:.4f} |"]
     rows += [f"| {name} | {m['l1']:.4f} | {m['psnr']:.2f} | {m['ssim']:.4f} |" for name, m in baselines.items()]
     if "kid" in metrics:
         k, c = metrics["kid"], metrics["colour"]

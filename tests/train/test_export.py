@@ -62,3 +62,14 @@ def test_a_presentation_is_checked_and_merged_into_the_config(tmp_path):
     assert describe_main([str(tmp_path / "w"), str(good)]) == 0
     config = json.loads((tmp_path / "w" / "config.json").read_text())
     assert config["app"]["title"] == "edges → things" and config["direction"] == "BtoA"
+
+
+def test_a_hint_model_is_exported_with_its_figures_given_hint_dots(tmp_path, capsys):
+    write_ab_folder(tmp_path / "d" / "train", 8)
+    val = write_ab_folder(tmp_path / "d" / "val", 3, size=48, start=100)
+    train(tiny_config(tmp_path / "d", tmp_path / "run", norm="instance", hints=True, max_steps=2))
+    assert main(["--run", str(tmp_path / "run"), "--out", str(tmp_path / "out"), "--data", str(val)]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["with_10_hint_dots"]["count"] == 3
+    assert load_translator(tmp_path / "out").takes_hints
+    assert "10 colour-hint dots" in (tmp_path / "out" / "README.md").read_text()
