@@ -25,6 +25,25 @@ def random_counts(n: int, g: torch.Generator, max_hints: int = MAX_HINTS, no_hin
     return torch.where(u < no_hint_share, torch.zeros_like(counts), counts).long()
 
 
+def rotate_hue(photos: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) in [-1, 1], each rotated about the grey axis by its angle (radians): hue changes;
+    lightness and chroma stay, and white, black and greys stay as they are."""
+    k = torch.full((3,), 3**-0.5, device=photos.device)
+    cross = torch.tensor([[0, -1, 1], [1, 0, -1], [-1, 1, 0]], dtype=photos.dtype, device=photos.device) * 3**-0.5
+    cos, sin = angles.cos()[:, None, None], angles.sin()[:, None, None]
+    rotation = cos * torch.eye(3, device=photos.device) + sin * cross + (1 - cos) * torch.outer(k, k)
+    return torch.einsum("nij,njhw->nihw", rotation, photos).clamp(-1, 1)
+
+
+def hue_jitter(photos: torch.Tensor, counts: torch.Tensor, share: float, g: torch.Generator) -> torch.Tensor:
+    """Rotate the hue of `share` of the photos that get hints, at random: saturated colours are rare in
+    shoe photos, and a hint must win over what the edges suggest. Photos without hints keep theirs."""
+    n = photos.shape[0]
+    chosen = (counts.to(photos.device) > 0) & (torch.rand(n, generator=g, device=g.device).to(photos.device) < share)
+    angles = torch.rand(n, generator=g, device=g.device).to(photos.device) * 2 * math.pi * chosen
+    return rotate_hue(photos, angles)
+
+
 def sample_hints(target: torch.Tensor, counts: torch.Tensor, g: torch.Generator, radius: tuple[float, float] = (1, 3),
                  stroke_share: float = STROKE_SHARE) -> torch.Tensor:  # fmt: skip
     """(N, 3, H, W) photos in [-1, 1] -> (N, 4, H, W) hints: colours in [-1, 1] and mask.

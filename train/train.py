@@ -37,7 +37,7 @@ from model.weights import WeightsError
 from .augment import BatchAugment
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, read_checkpoint, save_checkpoint
 from .data import DatasetError, PairedImageFolder, PreloadedPairs
-from .hints import HINT_DOTS, dots, random_counts, sample_hints
+from .hints import HINT_DOTS, dots, hue_jitter, random_counts, sample_hints
 from .losses import discriminator_loss, generator_loss
 from .metrics import ImageMetrics, to_unit
 from .plots import save_loss_curve, save_sample_grid
@@ -82,6 +82,7 @@ class TrainConfig:
     init_generator: str = ""  # start G from these weights (a weights folder or Hub repo id of the same architecture); D starts afresh
     segmenter: str = ""  # a segmenter folder (python -m train.segment): each validation also reports the FCN-score
     hints: bool = False  # colour hints: G gets 4 more inputs, sampled from the targets (dots and strokes, see train/hints.py)
+    hint_hue_jitter: float = 0.0  # with --hints: share of the hinted images whose target's hue is rotated at random
     max_steps: int = 0  # pause (checkpoint and export) at this step in all; --resume without it goes on to the end
 
     @classmethod
@@ -330,7 +331,11 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                     with torch.no_grad():
                         x, y, strokes = train_set.batch(indices[b * cfg.batch_size : (b + 1) * cfg.batch_size], device)
                         x, y = augment(x, y, strokes, g)
-                        hints = sample_hints(y, random_counts(len(y), g), g) if cfg.hints else None
+                        hints = None
+                        if cfg.hints:
+                            counts = random_counts(len(y), g)
+                            y = hue_jitter(y, counts, cfg.hint_hue_jitter, g) if cfg.hint_hue_jitter else y
+                            hints = sample_hints(y, counts, g)
                     x, y = x.contiguous(memory_format=memory_format), y.contiguous(memory_format=memory_format)
                     lr = learning_rate(cfg, step, steps_per_epoch)
                     for opt in (opt_g, opt_d):

@@ -71,3 +71,17 @@ def test_training_with_hints_learns_to_use_them(tmp_path):
     result = train(tiny_config(tmp_path / "d", tmp_path / "run", norm="instance", hints=True, max_steps=6))
     assert result["step"] == 6 and {"psnr_10_dots", "l1_10_dots"} <= set(result)
     assert data.is_dir()
+
+
+def test_hue_jitter_turns_colours_keeps_greys_and_leaves_photos_without_hints_alone():
+    from train.hints import hue_jitter, rotate_hue
+
+    y = photos(4, 128)
+    turned = rotate_hue(y, torch.full((4,), 2 * torch.pi / 3))  # a third of a turn: red -> green, green -> blue
+    assert torch.allclose(turned[0, :, 64, 64], torch.tensor([-1.0, 1, -1]), atol=1e-5)
+    assert torch.allclose(turned[1, :, 64, 64], torch.tensor([-1.0, -1, 1]), atol=1e-5)
+    assert torch.allclose(turned[3], y[3], atol=1e-6) and torch.allclose(turned[:, :, 0, 0], y[:, :, 0, 0], atol=1e-6)
+    counts = torch.tensor([0, 5, 0, 5])
+    jittered = hue_jitter(y, counts, share=1.0, g=torch.Generator().manual_seed(0))
+    assert torch.equal(jittered[0], y[0]) and torch.equal(jittered[2], y[2])  # no hints: the photo's own colours
+    assert not torch.allclose(jittered[1], y[1])
