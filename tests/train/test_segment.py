@@ -78,6 +78,9 @@ def test_a_segmenter_trains_saves_loads_and_scores_through_evaluate(tmp_path, ca
                          "--batch-size", "2"]) == 0  # fmt: skip
     meta = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert 0 <= meta["val_real_photos"]["per_pixel_acc"] <= 1
+    assert "class IoU" in (tmp_path / "seg" / "README.md").read_text()
+    assert segment_main(["score", "--segmenter", str(tmp_path / "seg"), "--data", str(tmp_path / "cs" / "val"), "--card"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == meta["val_real_photos"]
     segmenter = load_segmenter(tmp_path / "seg")
     assert isinstance(segmenter, Segmenter) and segmenter(torch.zeros(1, 3, 64, 64)).shape == (1, 64, 64)
     assert json.loads((tmp_path / "seg" / "config.json").read_text())["task"] == "segment"  # the app skips it
