@@ -28,8 +28,8 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from model import Translator, WeightsError, load_translator
-from model.edges import drawing_placement, drawing_to_edges, photo_to_edges, place_hints
-from model.hints import has_hints
+from model.edges import drawing_placement, drawing_to_edges, photo_to_edges
+from model.hints import has_alpha, has_hints, paint_hints, place_hints
 from model.images import to_rgb
 
 ROOT = Path(__file__).resolve().parent
@@ -101,6 +101,9 @@ def open_upload(path: str | os.PathLike | None, mode: str = "RGB") -> Image.Imag
             if w * h > MAX_PIXELS:
                 raise InputError(f"The image is {w}x{h} ({w * h / 1e6:.0f} megapixels); the limit is "
                                  f"{MAX_PIXELS / 1e6:.0f}. Scale it down first: the model works at 256x256.")  # fmt: skip
+            if mode == "RGBA" and not has_alpha(im):
+                raise InputError("The hints image has no transparency: paint the hints on a transparent PNG, "
+                                 "so that the rest of it asks for nothing.")  # fmt: skip
             im.draft("RGB", (WORK_SIZE, WORK_SIZE))  # JPEGs decode straight to a smaller size
             im.load()
             image = to_rgb(im) if mode == "RGB" else im.convert(mode)
@@ -153,14 +156,6 @@ def decode_drawing(data_url: str, mode: str = "RGB") -> Image.Image:
         raise
     except (ValueError, OSError, UnidentifiedImageError, Image.DecompressionBombError):
         raise InputError("The drawing could not be decoded. Reload the page.") from None
-
-
-def with_hints(edges: Image.Image, hints: Image.Image) -> Image.Image:
-    """The edge map with the hints' opaque pixels painted over it: what a model with hints sees."""
-    opaque = hints.getchannel("A").point(lambda a: 255 if a > 127 else 0)
-    seen = edges.convert("RGB").copy()
-    seen.paste(hints.convert("RGB"), mask=opaque)
-    return seen
 
 
 def data_url(image: Image.Image, kind: str = "PNG") -> str:
@@ -244,12 +239,12 @@ class App:
             return translator(image, seed=seed, hints=hints)
 
     def model_hints(self, name: str, hints: Image.Image | None, drawing: Image.Image) -> Image.Image | None:
-        """Hints drawn over a drawing, moved and scaled with it as its edge map is (model.edges.place_hints);
+        """Hints drawn over a drawing, moved and scaled with it as its edge map is (model.hints.place_hints);
         None when there are none. Refused by a model without hint channels."""
         if not has_hints(hints):
             return None
         if not self.model(name).translator.takes_hints:
-            raise InputError(f"{name} takes no colour hints: paint with black, or pick a model that takes hints.")
+            raise InputError(f"{name} takes no colour hints: leave them out, or pick a model that takes them.")
         if hints.size != drawing.size:
             raise InputError(f"The hints image is {hints.size[0]}x{hints.size[1]} but the image is "
                              f"{drawing.size[0]}x{drawing.size[1]}: give hints the size of the image.")  # fmt: skip
@@ -274,7 +269,7 @@ class App:
             if edges is None:
                 return {"result": None, "edges": None}
             hint_image = self.model_hints(model_name, decode_drawing(hints, "RGBA") if hints else None, picture)
-            seen = edges if hint_image is None else with_hints(edges, hint_image)
+            seen = edges if hint_image is None else paint_hints(edges, hint_image)
             return {"result": data_url(self.run(model_name, edges, seed, hint_image), "JPEG"), "edges": data_url(seen)}
         except InputError as e:
             return {"error": str(e)}
@@ -432,7 +427,11 @@ def build_api(app: App) -> None:
         """
         upload = open_upload(image)
         picture = app.model_input(model_name, upload)
-        hint_image = app.model_hints(model_name, open_upload(hints, "RGBA") if hints is not None else None, upload)
+        try:
+            hint_image = open_upload(hints, "RGBA") if hints is not None else None
+        except InputError as e:
+            raise InputError(f"The hints file: {e}") from None
+        hint_image = app.model_hints(model_name, hint_image, upload)
         path = Path(tempfile.mkdtemp(prefix="pix2pix-")) / "result.png"
         app.run(model_name, picture, seed, hint_image).save(path)
         return str(path)

@@ -103,12 +103,16 @@ def photo_to_edges(photo: Image.Image, size: int = 256, detector=None) -> Image.
 class Placement:
     """Where drawing_to_edges puts a drawing: its inked box, scaled to `scaled` and centred in size x size."""
 
+    source: tuple[int, int]  # the drawing's width and height
     box: tuple[int, int, int, int]  # left, top, right, bottom, in the drawing's pixels
     scaled: tuple[int, int]
     size: int
 
     def apply(self, image: Image.Image, resample: Image.Resampling, background) -> Image.Image:
         """Move and scale an image the size of the drawing (its strokes, or hints drawn over it) the same way."""
+        if image.size != self.source:
+            raise ValueError(f"the image is {image.size[0]}x{image.size[1]} but the drawing it belongs to is "
+                             f"{self.source[0]}x{self.source[1]}; give it the drawing's size.")  # fmt: skip
         w, h = self.scaled
         placed = Image.new(image.mode, (self.size, self.size), background)
         placed.paste(image.crop(self.box).resize((w, h), resample), ((self.size - w) // 2, (self.size - h) // 2))
@@ -129,7 +133,7 @@ def drawing_placement(drawing: Image.Image, size: int = 256, fill: float = 0.9, 
     top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     scale = fill * size / max(bottom - top, right - left)
     scaled = max(1, round((right - left) * scale)), max(1, round((bottom - top) * scale))
-    return Placement((int(left), int(top), int(right), int(bottom)), scaled, size)
+    return Placement(drawing.size, (int(left), int(top), int(right), int(bottom)), scaled, size)
 
 
 def drawing_to_edges(drawing: Image.Image, size: int = 256, fill: float = 0.9, threshold: int = 200) -> Image.Image | None:
@@ -145,26 +149,3 @@ def drawing_to_edges(drawing: Image.Image, size: int = 256, fill: float = 0.9, t
     strokes = Image.fromarray(np.where(ink(drawing, threshold), 0, 255).astype(np.uint8), "L")
     canvas = placement.apply(strokes, Image.Resampling.BILINEAR, 255)
     return _render(morphology.skeletonize(np.asarray(canvas) < 160))
-
-
-def drawn_region(edges: Image.Image) -> np.ndarray:
-    """Boolean mask of the drawn shoe: in each column, the pixels between its highest and lowest line.
-
-    Outlines need not be closed. Used to measure a shoe's colour inside what was drawn.
-    """
-    lines = np.asarray(edges.convert("L")) < 128
-    rows = np.arange(lines.shape[0])[:, None]
-    top = np.where(lines.any(0), lines.argmax(0), lines.shape[0])
-    bottom = np.where(lines.any(0), lines.shape[0] - 1 - lines[::-1].argmax(0), -1)
-    return (rows >= top) & (rows <= bottom)
-
-
-def place_hints(hints: Image.Image, placement: Placement) -> Image.Image:
-    """Colour hints drawn over a drawing (RGBA, its size), moved and scaled with it as drawing_to_edges does.
-
-    Colours are averaged over their own pixels (premultiplied), and a hint is kept wherever it
-    covers any of an output pixel, so a thin stroke survives scaling down.
-    """
-    placed = placement.apply(hints.convert("RGBA").convert("RGBa"), Image.Resampling.BOX, (0, 0, 0, 0)).convert("RGBA")
-    placed.putalpha(placed.getchannel("A").point(lambda a: 255 if a > 0 else 0))
-    return placed

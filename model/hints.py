@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from .edges import Placement
+
 OPAQUE = 0.5  # alpha above this is a hint; the canvas's anti-aliased fringe below it is not
 
 
@@ -37,3 +39,33 @@ def has_hints(hints: Image.Image | None) -> bool:
         return False
     alpha = np.asarray(hints.convert("RGBA"))[..., 3]
     return bool((alpha > OPAQUE * 255).any())
+
+
+def has_alpha(image: Image.Image) -> bool:
+    """Whether an image can say where there is no hint: an alpha band or a transparent colour."""
+    return "A" in image.getbands() or "transparency" in image.info
+
+
+def opaque_only(hints: Image.Image) -> Image.Image:
+    """RGBA with the faint pixels (anti-aliased fringes, eraser remnants) made fully transparent, the rest opaque."""
+    rgba = hints.convert("RGBA")
+    rgba.putalpha(rgba.getchannel("A").point(lambda a: 255 if a > OPAQUE * 255 else 0))
+    return rgba
+
+
+def place_hints(hints: Image.Image, placement: Placement) -> Image.Image:
+    """Colour hints drawn over a drawing (RGBA, its size), moved and scaled with it as drawing_to_edges does.
+
+    Colours are averaged over their own pixels (premultiplied), and a hint is kept wherever it
+    covers any of an output pixel, so a thin stroke survives scaling down.
+    """
+    placed = placement.apply(opaque_only(hints).convert("RGBa"), Image.Resampling.BOX, (0, 0, 0, 0)).convert("RGBA")
+    placed.putalpha(placed.getchannel("A").point(lambda a: 255 if a > 0 else 0))
+    return placed
+
+
+def paint_hints(image: Image.Image, hints: Image.Image) -> Image.Image:
+    """The image with the hints' opaque pixels painted over it: what a model with hints sees."""
+    seen = image.convert("RGB")
+    seen.paste(hints.convert("RGB"), mask=opaque_only(hints).getchannel("A"))
+    return seen

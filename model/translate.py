@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 from PIL import Image, UnidentifiedImageError
 
-from .hints import hints_to_tensor
+from .hints import has_alpha, hints_to_tensor
 from .images import to_pil, to_rgb, to_tensor
 from .networks import UNetGenerator
 from .weights import load_generator
@@ -74,6 +74,8 @@ class Translator:
     def preprocess_hints(self, hints: Image.Image, image_size: tuple[int, int]) -> torch.Tensor:
         if not self.takes_hints:
             raise ValueError("this model takes no colour hints; translate without them, or use a model trained with --hints.")
+        if not has_alpha(hints):
+            raise ValueError("the hints image has no transparency: give an RGBA image, transparent where there are no hints.")
         if hints.size != image_size:
             raise ValueError(f"the hints image is {hints.size[0]}x{hints.size[1]} but the input is "
                              f"{image_size[0]}x{image_size[1]}; give hints the size of the input.")  # fmt: skip

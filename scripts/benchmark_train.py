@@ -172,6 +172,8 @@ def train_benchmark(threads: int, steps: int, device: str = "cpu", compiled: boo
         ] + ([("  variant: torch.compile of G and D", dataclasses.replace(HEADLINE, augment="drawing"), {"compiled": True})]
              if compiled else [])  # fmt: skip
         settings = [Setting(cfg, loaded, device, **kw) for _, cfg, kw in rows]
+        if official and device.type != "cpu":
+            raise SystemExit("--official times the official code on the CPU only; leave out --device cuda")
         if official:
             rows.append(("official code, paper, no augmentation (D+G)", PAPER, {}))
             settings.append(OfficialSetting(official, loaded, device))

@@ -10,7 +10,6 @@ placed inside the drawn outline. It also prints each shoe's mean colour (HSV).
 from __future__ import annotations
 
 import argparse
-import colorsys
 import sys
 from pathlib import Path
 
@@ -24,8 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from model import load_translator  # noqa: E402
-from model.edges import drawing_to_edges, drawn_region  # noqa: E402
+from model.edges import drawing_to_edges  # noqa: E402
+from model.hints import paint_hints  # noqa: E402
 from model.images import to_tensor  # noqa: E402
+from train.hints import drawn_region, shoe_hsv  # noqa: E402
 
 COLOURS = {"red": (214, 40, 40), "blue": (29, 78, 216), "white": (255, 255, 255)}
 
@@ -46,18 +47,6 @@ def dabs_inside(edges: Image.Image, colour, count: int = 6, radius: int = 4) -> 
     return hints
 
 
-def shoe_hsv(shoe: Image.Image, edges: Image.Image) -> tuple[float, float, float]:
-    """Mean colour of the shoe inside the drawn outline, as HSV in [0, 1]."""
-    pixels = np.asarray(shoe.convert("RGB"), dtype=np.float64) / 255
-    return colorsys.rgb_to_hsv(*pixels[drawn_region(edges)].mean(axis=0))
-
-
-def seen(edges: Image.Image, hints: Image.Image) -> Image.Image:
-    image = edges.convert("RGB")
-    image.paste(hints, mask=hints.getchannel("A"))
-    return image
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--weights", default=str(ROOT / "weights" / "edges2shoes"))
@@ -74,7 +63,7 @@ def main() -> int:
         for name, colour in COLOURS.items():
             hints = dabs_inside(edges, colour)
             shoe = translate(edges, hints=hints)
-            row += [seen(edges, hints), shoe]
+            row += [paint_hints(edges, hints), shoe]
             report.append(f"{name} {tuple(round(float(v), 2) for v in shoe_hsv(shoe, edges))}")
         print(f"{path.stem}: mean shoe colour (h, s, v): " + ", ".join(report))
         tiles += [to_tensor(im) for im in row]

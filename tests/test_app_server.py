@@ -44,6 +44,9 @@ def test_colour_hints_through_the_api(client, tmp_path):
     plain = Image.open(client.predict(src, "edges2shoes", 0, None, api_name="/translate")).tobytes()
     hinted = Image.open(client.predict(src, "edges2shoes", 0, handle_file(str(tmp_path / "hints.png")), api_name="/translate"))
     assert hinted.size == (256, 256) and hinted.tobytes() != plain
+    hints.convert("RGB").save(tmp_path / "opaque.jpg")
+    with pytest.raises(Exception, match="no transparency"):
+        client.predict(src, "edges2shoes", 0, handle_file(str(tmp_path / "opaque.jpg")), api_name="/translate")
     hints.resize((200, 150)).save(tmp_path / "small.png")
     with pytest.raises(Exception, match="size of the image"):
         client.predict(src, "edges2shoes", 0, handle_file(str(tmp_path / "small.png")), api_name="/translate")

@@ -26,6 +26,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from model import WeightsError, load_translator
+from model.hints import paint_hints
 from model.images import to_tensor
 
 from .data import DatasetError, PairedImageFolder
@@ -66,16 +67,12 @@ def evaluate(predict, data: PairedImageFolder, limit: int | None = None, grid_ro
     n = len(data) if not limit else min(limit, len(data))
     for i in tqdm(range(n), desc="evaluating", unit="img"):
         x, y = data.load_pair(i)
-        if hint_dots:
-            hints = dot_hints(y.resize(x.size), hint_dots, seed=i)
-            out = predict(x, hints=hints)
-            x = x.convert("RGB")
-            x.paste(hints, mask=hints.getchannel("A"))  # the grid shows what the model saw
-        else:
-            out = predict(x)
+        hints = dot_hints(y.resize(x.size), hint_dots, seed=i) if hint_dots else None
+        out = predict(x, hints=hints) if hints else predict(x)
         if out.size != y.size:
             out = out.resize(y.size, Image.Resampling.BICUBIC)
-        tx, ty, to = (to_tensor(im.convert("RGB")) for im in (x.resize(y.size), y, out))
+        seen = paint_hints(x, hints) if hints else x  # the grid shows what the model saw
+        tx, ty, to = (to_tensor(im.convert("RGB")) for im in (seen.resize(y.size), y, out))
         meter.update(to_unit(to)[None], to_unit(ty)[None])
         if realism or segmenter:
             inputs.append(x)

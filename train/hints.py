@@ -7,10 +7,13 @@ white background) and a share of the images get none, so that the model stays go
 
 from __future__ import annotations
 
+import colorsys
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 MAX_HINTS = 24
 NO_HINT_SHARE = 0.3  # images trained with no hints at all
@@ -104,3 +107,21 @@ def dots(target: torch.Tensor, count: int, seed: int, radius: float = 1.5) -> to
     g = torch.Generator().manual_seed(seed)
     counts = torch.full((target.shape[0],), count, dtype=torch.long)
     return sample_hints(target.cpu(), counts, g, radius=(radius, radius), stroke_share=0.0).to(target.device)
+
+
+def drawn_region(edges: Image.Image) -> np.ndarray:
+    """Boolean mask of a drawn shoe: in each column, the pixels between its highest and lowest line.
+
+    Outlines need not be closed. Used to measure a shoe's colour inside what was drawn.
+    """
+    lines = np.asarray(edges.convert("L")) < 128
+    rows = np.arange(lines.shape[0])[:, None]
+    top = np.where(lines.any(0), lines.argmax(0), lines.shape[0])
+    bottom = np.where(lines.any(0), lines.shape[0] - 1 - lines[::-1].argmax(0), -1)
+    return (rows >= top) & (rows <= bottom)
+
+
+def shoe_hsv(shoe: Image.Image, edges: Image.Image) -> tuple[float, float, float]:
+    """Mean colour of a shoe inside its drawn outline (drawn_region), as HSV in [0, 1]."""
+    pixels = np.asarray(shoe.convert("RGB"), dtype=np.float64) / 255
+    return tuple(float(v) for v in colorsys.rgb_to_hsv(*pixels[drawn_region(edges)].mean(axis=0)))

@@ -26,7 +26,6 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from safetensors.torch import load_file, save_file
-from torchmetrics.classification import MulticlassConfusionMatrix
 from torchvision.models.segmentation import lraspp_mobilenet_v3_large
 from tqdm import tqdm
 
@@ -160,22 +159,30 @@ def load_segmenter(folder: str | Path, device="cpu") -> Segmenter:
 
 
 class FCNScore:
-    """Accumulates a confusion matrix; compute() gives the paper's three figures."""
+    """Accumulates a confusion matrix; compute() gives the paper's three figures, as Long et al.'s
+    score.py computes them: mean accuracy over the classes in the truth, mean IU over the classes
+    in the truth or the prediction."""
 
     def __init__(self, num_classes: int):
-        self.matrix = MulticlassConfusionMatrix(num_classes, ignore_index=IGNORE)
+        self.n = num_classes
+        self.matrix = torch.zeros(num_classes, num_classes, dtype=torch.float64)  # rows: truth, columns: prediction
 
     def update(self, predicted: torch.Tensor, truth: torch.Tensor) -> None:
-        self.matrix.update(predicted.flatten(), truth.flatten().long())
+        predicted, truth = predicted.flatten().long(), truth.flatten().long()
+        scored = truth != IGNORE
+        pairs = truth[scored] * self.n + predicted[scored]
+        self.matrix += torch.bincount(pairs, minlength=self.n * self.n).view(self.n, self.n).double()
 
     def compute(self) -> dict:
-        m = self.matrix.compute().double()  # rows: truth, columns: prediction
+        m = self.matrix
+        if m.sum() == 0:
+            raise ValueError("no labelled pixels to score: are the label maps all void?")
         hits, truth, predicted = m.diag(), m.sum(1), m.sum(0)
-        present = truth > 0
+        in_truth, in_either = truth > 0, (truth + predicted) > 0
         iou = hits / (truth + predicted - hits).clamp_min(1)
-        return {"per_pixel_acc": float(hits.sum() / truth.sum().clamp_min(1)),
-                "per_class_acc": float((hits[present] / truth[present]).mean()),
-                "class_iou": float(iou[present].mean()), "classes_scored": int(present.sum())}  # fmt: skip
+        return {"per_pixel_acc": float(hits.sum() / truth.sum()),
+                "per_class_acc": float((hits[in_truth] / truth[in_truth]).mean()),
+                "class_iou": float(iou[in_either].mean()), "classes_scored": int(in_truth.sum())}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- training
@@ -195,7 +202,7 @@ def load_split(folder: Path, config: SegmenterConfig) -> tuple[torch.Tensor, tor
 
 
 def random_crops(photos, classes, idx, crop: int, g: torch.Generator):
-    """Random crops, half of them mirrored; photos to [-1, 1]."""
+    """One random crop window for the batch, mirrored half of the time; photos to [-1, 1]."""
     size = photos.shape[-1]
     top, left = (torch.randint(0, size - crop + 1, (2,), generator=g).tolist())
     x = photos[idx, :, top : top + crop, left : left + crop].float() / 127.5 - 1
@@ -212,6 +219,8 @@ def train_segmenter(data: Path, out: Path, epochs: int, batch: int, crop: int, l
     torch.manual_seed(seed)
     net = build_segmenter(config)
     steps_per_epoch = len(photos) // batch
+    if steps_per_epoch == 0:
+        raise DatasetError(f"{data / 'train'} has {len(photos)} pairs, fewer than one batch of {batch}.")
     total = epochs * steps_per_epoch
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.1)

@@ -132,7 +132,10 @@ def parse_args(argv=None) -> tuple[TrainConfig, bool]:
         return TrainConfig.from_dict({**saved, **given}), True
     if not given.get("data"):
         p.error("--data is required")
-    return TrainConfig(**given), False
+    cfg = TrainConfig(**given)
+    if cfg.hint_hue_jitter and not cfg.hints or not 0 <= cfg.hint_hue_jitter <= 1:
+        p.error("--hint-hue-jitter is a share in [0, 1], and needs --hints")
+    return cfg, False
 
 
 def split_folders(data: str) -> tuple[Path, Path | None]:

@@ -70,32 +70,3 @@ def test_the_shipped_detector_draws_the_datasets_edges(shared_data):
     result = score(lambda p: ink(photo_to_edges(p, detector=detector)), shared_data / "edges2shoes" / "val", limit=20)
     assert result["f"] > 0.8, result
 
-
-def test_hints_move_and_scale_with_the_drawing_they_were_painted_on():
-    from model.edges import drawing_placement, place_hints
-
-    drawing = Image.new("RGB", (512, 512), "white")
-    ImageDraw.Draw(drawing).rectangle((20, 20, 120, 70), outline="black", width=3)  # small, in a corner
-    hints = Image.new("RGBA", (512, 512), (0, 0, 0, 0))
-    ImageDraw.Draw(hints).line([(40, 45), (100, 45)], fill=(0, 0, 255, 255), width=2)  # inside the box
-    placement = drawing_placement(drawing, size=256)
-    edges, placed = drawing_to_edges(drawing, size=256), place_hints(hints, placement)
-    assert placed.size == (256, 256) and placed.mode == "RGBA"
-    lines = np.argwhere(np.asarray(edges.convert("L")) < 128)
-    dabs = np.argwhere(np.asarray(placed.getchannel("A")) == 255)
-    # The hint sits inside the placed box, halfway down it, in its own colour.
-    assert lines[:, 0].min() < dabs[:, 0].min() and dabs[:, 0].max() < lines[:, 0].max()
-    assert lines[:, 1].min() < dabs[:, 1].min() and dabs[:, 1].max() < lines[:, 1].max()
-    assert abs(dabs[:, 0].mean() - lines[:, 0].mean()) < 4
-    assert (np.asarray(placed)[tuple(dabs[len(dabs) // 2])] == [0, 0, 255, 255]).all()
-    assert drawing_placement(Image.new("RGB", (64, 64), "white")) is None
-
-
-def test_the_drawn_region_is_what_lies_between_the_outlines_lines():
-    from model.edges import drawn_region
-
-    edges = Image.new("RGB", (64, 64), "white")
-    ImageDraw.Draw(edges).line([(10, 40), (10, 20), (50, 30), (50, 40)], fill="black")  # open at the bottom
-    ImageDraw.Draw(edges).line([(10, 50), (50, 50)], fill="black")
-    region = drawn_region(edges)
-    assert region[45, 30] and region[25, 11] and not region[10, 30] and not region[45, 55] and not region[55, 30]

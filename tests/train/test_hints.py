@@ -65,12 +65,26 @@ def test_a_hint_model_starts_exactly_where_its_source_model_is(tmp_path):
         assert torch.allclose(hinted(x, hints), source(x), atol=1e-6)  # zero weights on the new channels
 
 
-def test_training_with_hints_learns_to_use_them(tmp_path):
-    data = write_ab_folder(tmp_path / "d" / "train", 8)
+def test_training_with_hints_trains_the_hint_channels_and_validates_with_dots(tmp_path):
+    write_ab_folder(tmp_path / "d" / "train", 8)
     write_ab_folder(tmp_path / "d" / "val", 4, start=100)
-    result = train(tiny_config(tmp_path / "d", tmp_path / "run", norm="instance", hints=True, max_steps=6))
-    assert result["step"] == 6 and {"psnr_10_dots", "l1_10_dots"} <= set(result)
-    assert data.is_dir()
+    weights = []
+    result = train(tiny_config(tmp_path / "d", tmp_path / "run", norm="instance", hints=True, hint_hue_jitter=0.5, max_steps=6),
+                   on_step=lambda step, G, D: weights.append(G.down[0].weight[:, 3:].detach().clone()))  # fmt: skip
+    assert result["step"] == 6 and result["psnr_10_dots"] != result["psnr"]
+    assert not torch.allclose(weights[0], weights[-1])  # the hint inputs' weights learn
+
+
+def test_the_drawn_region_is_what_lies_between_the_outlines_lines():
+    from PIL import Image, ImageDraw
+
+    from train.hints import drawn_region
+
+    edges = Image.new("RGB", (64, 64), "white")
+    ImageDraw.Draw(edges).line([(10, 40), (10, 20), (50, 30), (50, 40)], fill="black")  # open at the bottom
+    ImageDraw.Draw(edges).line([(10, 50), (50, 50)], fill="black")
+    region = drawn_region(edges)
+    assert region[45, 30] and region[25, 11] and not region[10, 30] and not region[45, 55] and not region[55, 30]
 
 
 def test_hue_jitter_turns_colours_keeps_greys_and_leaves_photos_without_hints_alone():
@@ -85,3 +99,13 @@ def test_hue_jitter_turns_colours_keeps_greys_and_leaves_photos_without_hints_al
     jittered = hue_jitter(y, counts, share=1.0, g=torch.Generator().manual_seed(0))
     assert torch.equal(jittered[0], y[0]) and torch.equal(jittered[2], y[2])  # no hints: the photo's own colours
     assert not torch.allclose(jittered[1], y[1])
+
+
+def test_hue_jitter_without_hints_is_refused(tmp_path, capsys):
+    import pytest
+
+    from train.train import main
+
+    with pytest.raises(SystemExit):
+        main(["--data", str(tmp_path), "--hint-hue-jitter", "0.5"])
+    assert "needs --hints" in capsys.readouterr().err

@@ -23,15 +23,18 @@ def test_label_colours_snap_to_classes_and_void_is_ignored():
 
 
 def test_the_three_figures_on_a_known_confusion():
-    score = FCNScore(3)
-    truth = torch.tensor([0, 0, 1, 1, IGNORE, IGNORE])
-    predicted = torch.tensor([0, 1, 1, 1, 2, 0])
+    score = FCNScore(4)
+    truth = torch.tensor([0, 0, 1, 1, 1, IGNORE, IGNORE])
+    predicted = torch.tensor([0, 1, 1, 1, 2, 2, 0])  # ignored pixels count nowhere
     score.update(predicted, truth)
     result = score.compute()
-    assert result["per_pixel_acc"] == pytest.approx(3 / 4)
-    assert result["per_class_acc"] == pytest.approx((1 / 2 + 2 / 2) / 2)  # class 2 never in the truth: not scored
-    assert result["class_iou"] == pytest.approx((1 / 2 + 2 / 3) / 2)
+    assert result["per_pixel_acc"] == pytest.approx(3 / 5)
+    assert result["per_class_acc"] == pytest.approx((1 / 2 + 2 / 3) / 2)  # classes 2 and 3 are not in the truth
+    # IoU: class 0 1/2, class 1 2/4, class 2 (predicted, never true) 0; class 3 (in neither) not averaged.
+    assert result["class_iou"] == pytest.approx((1 / 2 + 2 / 4 + 0) / 3)
     assert result["classes_scored"] == 2
+    with pytest.raises(ValueError, match="no labelled pixels"):
+        FCNScore(2).compute()
 
 
 class ColourSegmenter:
