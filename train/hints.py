@@ -38,13 +38,26 @@ def rotate_hue(photos: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
     return torch.einsum("nij,njhw->nihw", rotation, photos).clamp(-1, 1)
 
 
-def hue_jitter(photos: torch.Tensor, counts: torch.Tensor, share: float, g: torch.Generator) -> torch.Tensor:
-    """Rotate the hue of `share` of the photos that get hints, at random: saturated colours are rare in
-    shoe photos, and a hint must win over what the edges suggest. Photos without hints keep theirs."""
+def scale_chroma(photos: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) in [-1, 1], each pixel's distance from the grey axis scaled by its image's factor."""
+    grey = photos.mean(dim=1, keepdim=True)
+    return (grey + factors[:, None, None, None] * (photos - grey)).clamp(-1, 1)
+
+
+def hue_jitter(photos: torch.Tensor, counts: torch.Tensor, share: float, g: torch.Generator,
+               max_chroma: float = 1.0) -> torch.Tensor:  # fmt: skip
+    """Rotate the hue of `share` of the photos that get hints at random, and scale their chroma by up
+    to max_chroma: saturated colours are rare in shoe photos, and a hint must win over what the edges
+    suggest. Photos without hints keep their colours."""
     n = photos.shape[0]
-    chosen = (counts.to(photos.device) > 0) & (torch.rand(n, generator=g, device=g.device).to(photos.device) < share)
-    angles = torch.rand(n, generator=g, device=g.device).to(photos.device) * 2 * math.pi * chosen
-    return rotate_hue(photos, angles)
+
+    def rand():
+        return torch.rand(n, generator=g, device=g.device).to(photos.device)
+
+    chosen = (counts.to(photos.device) > 0) & (rand() < share)
+    angles = rand() * 2 * math.pi * chosen
+    factors = torch.where(chosen, 1 + rand() * (max_chroma - 1), torch.ones(n, device=photos.device))
+    return scale_chroma(rotate_hue(photos, angles), factors)
 
 
 def sample_hints(target: torch.Tensor, counts: torch.Tensor, g: torch.Generator, radius: tuple[float, float] = (1, 3),

@@ -83,6 +83,7 @@ class TrainConfig:
     segmenter: str = ""  # a segmenter folder (python -m train.segment): each validation also reports the FCN-score
     hints: bool = False  # colour hints: G gets 4 more inputs, sampled from the targets (dots and strokes, see train/hints.py)
     hint_hue_jitter: float = 0.0  # with --hints: share of the hinted images whose target's hue is rotated at random
+    hint_chroma: float = 1.0  # with --hint-hue-jitter: those targets' chroma is also scaled by a random factor up to this
     max_steps: int = 0  # pause (checkpoint and export) at this step in all; --resume without it goes on to the end
 
     @classmethod
@@ -337,7 +338,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                         hints = None
                         if cfg.hints:
                             counts = random_counts(len(y), g)
-                            y = hue_jitter(y, counts, cfg.hint_hue_jitter, g) if cfg.hint_hue_jitter else y
+                            y = hue_jitter(y, counts, cfg.hint_hue_jitter, g, cfg.hint_chroma) if cfg.hint_hue_jitter else y
                             hints = sample_hints(y, counts, g)
                     x, y = x.contiguous(memory_format=memory_format), y.contiguous(memory_format=memory_format)
                     lr = learning_rate(cfg, step, steps_per_epoch)

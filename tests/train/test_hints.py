@@ -109,3 +109,13 @@ def test_hue_jitter_without_hints_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--data", str(tmp_path), "--hint-hue-jitter", "0.5"])
     assert "needs --hints" in capsys.readouterr().err
+
+
+def test_chroma_scaling_saturates_colours_and_keeps_greys():
+    from train.hints import scale_chroma
+
+    y = photos(4, 128)
+    muted = y * 0.3  # a dull red, green, blue and grey
+    boosted = scale_chroma(muted, torch.full((4,), 2.0))
+    assert torch.allclose(boosted[0, :, 64, 64], torch.tensor([0.7, -0.5, -0.5]), atol=1e-5)  # twice as far from grey -0.1
+    assert torch.allclose(boosted[3], muted[3]) and torch.allclose(boosted[:, :, 0, 0], muted[:, :, 0, 0])
