@@ -88,3 +88,13 @@ def test_the_edge_detector_ships_small_with_its_threshold_and_card():
     assert config["task"] == "photo-to-edges" and 0 < config["threshold"] < 1
     assert (folder / "model.safetensors").stat().st_size < 10 * 2**20
     assert (folder / "samples.png").is_file() and "python -m train.edges train" in (folder / "README.md").read_text()
+
+
+def test_the_cityscapes_segmenter_ships_small_with_its_own_scores_in_its_card():
+    folder = ROOT / "weights" / "cityscapes-segmenter"
+    config = json.loads((folder / "config.json").read_text())
+    assert config["task"] == "segment" and len(config["segmenter"]["classes"]) == 19
+    assert (folder / "model.safetensors").stat().st_size < 10 * 2**20
+    card = (folder / "README.md").read_text()
+    real = config["val_real_photos"]
+    assert f"{real['class_iou']:.3f}" in card and "python -m train.segment train" in card

@@ -124,17 +124,18 @@ does not matter).
 ## Its own scores on the real val photos ({data})
 
 `python -m train.segment score --segmenter {folder} --data {data} --card`; per-pixel accuracy,
-mean per-class accuracy and mean class IoU over the classes present in the ground truth
-(Long et al. 2015), at {config.image_size}x{config.image_size}:
+mean per-class accuracy (over the classes in the ground truth) and mean class IoU (over the
+classes in the ground truth or the prediction), as Long et al. 2015 compute them, at {config.image_size}x{config.image_size}:
 
 | per-pixel acc. | per-class acc. | class IoU |
 |---|---|---|
 | {scores['per_pixel_acc']:.3f} | {scores['per_class_acc']:.3f} | {scores['class_iou']:.3f} |
 
-These are the ceiling of any FCN-score through this segmenter (the paper's FCN-8s reached
-0.80 / 0.26 / 0.21 on real photos). It is much weaker than a segmenter trained at full
-resolution on the full Cityscapes release would be: scores through it compare models with each
-other, not with the paper's numbers.
+These are the ceiling of any FCN-score through this segmenter (the paper's FCN-8s scored
+0.80 / 0.26 / 0.21 on real photos). This one is a different network, trained from scratch on the
+2,975 photos of the pix2pix release at 256 px, with classes read from JPEG'd label colours:
+scores through it compare models with each other and with its own ceiling, not with the
+paper's numbers.
 
 ## Reproduce
 
