@@ -261,10 +261,18 @@
     setTool("colour");
   }
 
-  // The colour pen is offered only for models that take hints.
+  // The colour pen: shown when any model takes hints, usable while one that does is selected.
   function updateHintTools() {
-    for (const el of element.querySelectorAll("[data-needs-hints]")) el.hidden = !modelTakesHints();
-    if (tool === "colour" && !modelTakesHints()) setTool("pen");
+    const anyTakesHints = [...modelSelect.options].some((o) => o.dataset.hints);
+    const usable = modelTakesHints();
+    for (const el of element.querySelectorAll("[data-needs-hints]")) {
+      el.hidden = !anyTakesHints;
+      el.classList.toggle("off", !usable);
+      for (const control of el.matches("button") ? [el] : el.querySelectorAll("button, input")) control.disabled = !usable;
+      el.dataset.title ??= el.title;
+      el.title = usable ? el.dataset.title : "Colour hints need a model that takes them: pick one under Model";
+    }
+    if (tool === "colour" && !usable) setTool("pen");
   }
 
   element.addEventListener("click", (event) => {

@@ -242,9 +242,21 @@ def test_a_file_that_is_not_an_image_gets_the_apps_message_on_the_label_tab(brow
 
 
 @pytest.fixture(scope="module")
-def hint_app_url(tiny_weights_dir):
-    """The app with small untrained models, whose edges2shoes takes colour hints whatever is shipped."""
-    proc, url = start_app(tiny_weights_dir)
+def hint_app_url(tiny_weights_dir, tmp_path_factory):
+    """The app with small untrained models: edges2shoes takes colour hints, edges2handbags does not."""
+    import json
+
+    import torch
+
+    from model import GeneratorConfig, UNetGenerator, save_generator
+
+    folder = tmp_path_factory.mktemp("hint-weights")
+    shutil.copytree(tiny_weights_dir, folder, dirs_exist_ok=True)
+    presentation = json.loads((ROOT / "docs" / "presentation" / "edges2handbags.json").read_text())
+    torch.manual_seed(1)
+    save_generator(folder / "edges2handbags", UNetGenerator(GeneratorConfig(image_size=64, ngf=8, norm="instance")),
+                   {"direction": "AtoB", "dataset": "edges2handbags", "app": presentation})  # fmt: skip
+    proc, url = start_app(folder)
     try:
         yield url
     finally:
@@ -300,4 +312,16 @@ def test_the_colour_pen_paints_hints_the_shoe_follows_and_eraser_and_undo_work_o
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser_hints.png"))
     assert not errors
+    page.close()
+
+
+def test_the_colour_pen_is_usable_only_with_a_model_that_takes_hints(browser, hint_app_url):
+    page = open_canvas(browser, hint_app_url)
+    colour = page.locator("[data-tool=colour]")
+    assert colour.is_visible() and colour.is_enabled()  # edges2shoes, first, takes hints
+    page.locator("[data-model]").select_option("edges2handbags")
+    assert colour.is_visible() and colour.is_disabled()
+    assert page.locator("[data-colour='#d62828']").is_disabled() and "pick one under Model" in colour.get_attribute("title")
+    page.locator("[data-model]").select_option("edges2shoes")
+    assert colour.is_enabled() and "Colour pen" in colour.get_attribute("title")
     page.close()
