@@ -90,6 +90,37 @@ def test_the_edge_detector_ships_small_with_its_threshold_and_card():
     assert (folder / "samples.png").is_file() and "python -m train.edges train" in (folder / "README.md").read_text()
 
 
+def test_hints_on_one_drawing_give_a_red_a_blue_and_a_white_shoe():
+    """The README's example, as the app runs it: six dabs of one colour on the sneaker drawing, through the shipped hint model."""
+    from PIL import Image
+
+    import colorsys
+
+    import numpy as np
+
+    from model import load_translator
+    from model.edges import drawing_placement, drawing_to_edges
+    from model.hints import place_hints
+    from train.hints import shoe_hsv
+
+    translate = load_translator(ROOT / "weights" / "edges2shoes-hints", device="cpu")
+    assert translate.takes_hints
+    drawing = Image.open(ROOT / "examples" / "edges2shoes" / "drawing_sneaker.png")
+    edges, placement = drawing_to_edges(drawing), drawing_placement(drawing)
+    plain = shoe_hsv(translate(edges), edges)
+    shoes = {c: shoe_hsv(translate(edges, hints=place_hints(Image.open(ROOT / "examples" / "edges2shoes" / "hints" / f"sneaker_{c}.png"), placement)), edges)
+             for c in ("red", "blue", "white")}  # fmt: skip
+    print(f"\nmean shoe colour (h, s, v): none {plain}, " + ", ".join(f"{c} {v}" for c, v in shoes.items()))
+    (rh, rs, rv), (bh, bs, bv), (wh, ws, wv) = shoes["red"], shoes["blue"], shoes["white"]
+    assert (rh < 0.05 or rh > 0.95) and rs > 0.4  # red: hue within 18 degrees of red, saturated
+    assert 0.55 < bh < 0.7 and bs > 0.3  # blue: hue between 198 and 252 degrees
+    assert wv > plain[2] + 0.2 and ws < 0.25  # white: much lighter than without hints, and unsaturated
+    # Each hint moves the shoe's mean colour towards its own (the dabs' RGB, from scripts/make_examples.py).
+    rgb = {c: np.array(colorsys.hsv_to_rgb(*v)) for c, v in {"none": plain, **shoes}.items()}
+    for c, target in (("red", (214, 40, 40)), ("blue", (29, 78, 216)), ("white", (255, 255, 255))):
+        assert np.linalg.norm(rgb[c] - np.array(target) / 255) < 0.6 * np.linalg.norm(rgb["none"] - np.array(target) / 255), c
+
+
 def test_the_cityscapes_segmenter_ships_small_with_its_own_scores_in_its_card():
     folder = ROOT / "weights" / "cityscapes-segmenter"
     config = json.loads((folder / "config.json").read_text())
