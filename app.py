@@ -286,7 +286,8 @@ class App:
 
 
 def drawing_examples(models: dict[str, ModelEntry]) -> list[str]:
-    return [p for m in models.values() if m.kind == "edges" for p in m.examples()]
+    """The edge models' examples, each once (models may share a folder)."""
+    return list(dict.fromkeys(p for m in models.values() if m.kind == "edges" for p in m.examples()))
 
 
 def ui(fn):

@@ -174,3 +174,14 @@ def test_examples_are_served_by_index_and_a_bad_index_gets_none(tiny_weights_dir
     live = app.App(models)
     assert live.example_drawing(0).startswith("data:image/png;base64,")
     assert live.example_drawing(10_000) is None and live.example_drawing("x") is None
+
+
+def test_models_sharing_an_examples_folder_list_each_example_once(tiny_weights_dir, tmp_path):
+    import shutil
+
+    shutil.copytree(tiny_weights_dir / "edges2shoes", tmp_path / "edges2shoes")
+    shutil.copytree(tiny_weights_dir / "edges2shoes", tmp_path / "edges2shoes-copy")  # same "examples" folder
+    models, _ = app.discover_models(tmp_path, {}, "cpu")
+    assert len(models) == 2
+    files = app.drawing_examples(models)
+    assert files and len(files) == len(set(files)) == len(models["edges2shoes"].examples())
