@@ -126,14 +126,17 @@ def ink(drawing: Image.Image, threshold: int = 200) -> np.ndarray:
 
 def drawing_placement(drawing: Image.Image, size: int = 256, fill: float = 0.9, threshold: int = 200) -> Placement | None:
     """Scale the strokes so that their longer side spans `fill` of the image, centred. None when there are none."""
-    strokes = ink(drawing, threshold)
+    return placement_of(ink(drawing, threshold), size, fill)
+
+
+def placement_of(strokes: np.ndarray, size: int, fill: float) -> Placement | None:
     if not strokes.any():
         return None
     ys, xs = np.nonzero(strokes)
     top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     scale = fill * size / max(bottom - top, right - left)
     scaled = max(1, round((right - left) * scale)), max(1, round((bottom - top) * scale))
-    return Placement(drawing.size, (int(left), int(top), int(right), int(bottom)), scaled, size)
+    return Placement(strokes.shape[::-1], (int(left), int(top), int(right), int(bottom)), scaled, size)
 
 
 def drawing_to_edges(drawing: Image.Image, size: int = 256, fill: float = 0.9, threshold: int = 200) -> Image.Image | None:
@@ -143,9 +146,9 @@ def drawing_to_edges(drawing: Image.Image, size: int = 256, fill: float = 0.9, t
     spans `fill` of the image and centred, as the shoes are in the training photos
     (drawing_placement). Returns None for an empty drawing.
     """
-    placement = drawing_placement(drawing, size, fill, threshold)
+    strokes = ink(drawing, threshold)
+    placement = placement_of(strokes, size, fill)
     if placement is None:
         return None
-    strokes = Image.fromarray(np.where(ink(drawing, threshold), 0, 255).astype(np.uint8), "L")
-    canvas = placement.apply(strokes, Image.Resampling.BILINEAR, 255)
+    canvas = placement.apply(Image.fromarray(np.where(strokes, 0, 255).astype(np.uint8), "L"), Image.Resampling.BILINEAR, 255)
     return _render(morphology.skeletonize(np.asarray(canvas) < 160))
