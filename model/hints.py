@@ -1,8 +1,9 @@
 """Colour hints: an RGBA image whose opaque pixels ask for a colour there.
 
-A generator built with `GeneratorConfig(hints=True)` takes 4 more input channels: the hint
-colours in [-1, 1] (zero where there is no hint) and a mask of where hints are
-(after Zhang et al. 2017, "Real-Time User-Guided Image Colorization with Learned Deep Priors").
+A generator built with `GeneratorConfig(hints=True)` takes 4 more inputs: the hint colours
+in [-1, 1] (zero where there is no hint) and a mask of where hints are (after Zhang et al. 2017,
+"Real-Time User-Guided Image Colorization with Learned Deep Priors"). They join the U-Net's
+input, or, with `hint_adapter`, go to a side encoder beside it (model.networks.HintAdapter).
 """
 
 from __future__ import annotations

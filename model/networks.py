@@ -24,13 +24,20 @@ class GeneratorConfig:
     norm: str = "batch"  # "batch" or "instance"
     dropout: float = 0.5
     upsample: str = "transposed"  # the paper's 4x4 transposed convolutions, or "resize": nearest 2x then a 3x3 conv (Odena et al. 2016, no checkerboard)
-    hints: bool = False  # 4 more input channels: colour hints (RGB in [-1, 1]) and the mask of where they are
+    hints: bool = False  # colour hints: 4 more inputs, the hint colours (RGB in [-1, 1]) and the mask of where they are
+    hint_adapter: int = 0  # with hints: 0 puts them beside the input; N > 0 gives them a side encoder of width N (HintAdapter)
 
     HINT_CHANNELS = 4  # a class constant, not a field
 
     @property
     def input_channels(self) -> int:
-        return self.in_channels + (self.HINT_CHANNELS if self.hints else 0)
+        """The U-Net's own input channels: hints join them unless a side encoder takes the hints."""
+        return self.in_channels + (self.HINT_CHANNELS if self.hints and not self.hint_adapter else 0)
+
+    @property
+    def widths(self) -> list[int]:
+        """The encoder's widths, level by level: 64, 128, 256, 512, 512, ... at ngf 64."""
+        return [self.ngf * min(2**i, 8) for i in range(self.num_levels)]
 
     @property
     def num_levels(self) -> int:
@@ -97,26 +104,62 @@ def init_weights(net: nn.Module, std: float = 0.02) -> None:
             nn.init.zeros_(m.bias)
 
 
+def encoder(in_channels: int, widths: list[int], norm: str) -> nn.ModuleList:
+    """The U-Net's encoder, one module per level: C64-C128-...; no norm on the first layer, nor on the 1x1 bottleneck."""
+    # A conv followed by BatchNorm needs no bias; InstanceNorm here has no affine, so it does.
+    bias = norm == "instance"
+
+    def down(cin, cout, normalise):
+        layers = [nn.LeakyReLU(0.2), nn.Conv2d(cin, cout, 4, 2, 1, bias=bias)]
+        return nn.Sequential(*layers, norm_layer(norm, cout)) if normalise else nn.Sequential(*layers)
+
+    n = len(widths)
+    levels = nn.ModuleList([nn.Conv2d(in_channels, widths[0], 4, 2, 1, bias=bias)])
+    levels.extend(down(widths[i - 1], widths[i], normalise=i < n - 1) for i in range(1, n))
+    return levels
+
+
+class HintAdapter(nn.Module):
+    """A side encoder for colour hints, after ControlNet (Zhang et al. 2023).
+
+    It reads the input and the hints, and adds into each of the U-Net's skips through a 1x1
+    convolution that starts at zero: a U-Net given one starts as exactly its base model. The
+    generator skips it for images without hints, so their output stays the base model's, however
+    long the adapter trains (train.py trains only the adapter).
+    """
+
+    def __init__(self, config: GeneratorConfig):
+        super().__init__()
+        widths = [config.hint_adapter * min(2**i, 8) for i in range(config.num_levels)]
+        self.down = encoder(config.in_channels + GeneratorConfig.HINT_CHANNELS, widths, config.norm)
+        self.to_skips = nn.ModuleList(nn.Conv2d(w, skip, 1) for w, skip in zip(widths, config.widths))
+        init_weights(self)
+        for conv in self.to_skips:
+            nn.init.zeros_(conv.weight)
+            nn.init.zeros_(conv.bias)
+
+    def forward(self, x: torch.Tensor, hints: torch.Tensor) -> list[torch.Tensor]:
+        """One addend per skip of the U-Net, outermost first."""
+        h, addends = torch.cat([x, hints.to(x.dtype)], dim=1), []
+        for level, to_skip in zip(self.down, self.to_skips):
+            h = level(h)
+            addends.append(to_skip(h))
+        return addends
+
+
 class UNetGenerator(nn.Module):
     def __init__(self, config: GeneratorConfig = GeneratorConfig()):
         super().__init__()
         self.config = c = config
         n = c.num_levels
-        # A conv followed by BatchNorm needs no bias; InstanceNorm here has no affine, so it does.
         bias = c.norm == "instance"
-        widths = [c.ngf * min(2**i, 8) for i in range(n)]  # 64, 128, 256, 512, 512, ...
-
-        def down(cin, cout, norm=True):
-            layers = [nn.LeakyReLU(0.2), nn.Conv2d(cin, cout, 4, 2, 1, bias=bias)]
-            return nn.Sequential(*layers, norm_layer(c.norm, cout)) if norm else nn.Sequential(*layers)
+        widths = c.widths
 
         def up(cin, cout, dropout):
             layers = [nn.ReLU(), upsampling(c.upsample, cin, cout, bias), norm_layer(c.norm, cout)]
             return nn.Sequential(*layers, nn.Dropout(c.dropout)) if dropout else nn.Sequential(*layers)
 
-        # Encoder: no norm on the first layer, nor on the 1x1 bottleneck.
-        self.down = nn.ModuleList([nn.Conv2d(c.input_channels, widths[0], 4, 2, 1, bias=bias)])
-        self.down.extend(down(widths[i - 1], widths[i], norm=i < n - 1) for i in range(1, n))
+        self.down = encoder(c.input_channels, widths, c.norm)
         # Decoder, innermost first; its input is the skip concatenated with the layer below,
         # except for the innermost. Dropout in the first three decoder blocks (appendix 6.1.1).
         self.up = nn.ModuleList()
@@ -125,23 +168,35 @@ class UNetGenerator(nn.Module):
             self.up.append(up(cin, widths[i - 1], dropout=(n - 1 - i) < 3 and c.dropout > 0))
         self.out = nn.Sequential(nn.ReLU(), upsampling(c.upsample, 2 * widths[0], c.out_channels, True), nn.Tanh())
         init_weights(self)
+        self.hint_adapter = HintAdapter(c) if c.hints and c.hint_adapter else None
 
     def forward(self, x: torch.Tensor, hints: torch.Tensor | None = None) -> torch.Tensor:
         """x: (N, in_channels, H, W); hints: (N, 4, H, W) colours and mask, or None for no hints."""
         if hints is not None and not self.config.hints:
             raise ValueError("this generator takes no colour hints (its config has hints=False)")
-        if self.config.hints:
-            if hints is None:
-                hints = x.new_zeros(x.shape[0], GeneratorConfig.HINT_CHANNELS, *x.shape[2:])
-            x = torch.cat([x, hints.to(x.dtype)], dim=1)
-        skips = []
-        for layer in self.down:
-            x = layer(x)
-            skips.append(x)
+        skips = self.encode(x, hints)
         x = skips.pop()
         for layer in self.up:
             x = torch.cat([skips.pop(), layer(x)], dim=1)
         return self.out(x)
+
+    def encode(self, x: torch.Tensor, hints: torch.Tensor | None) -> list[torch.Tensor]:
+        """The skips, outermost first, with the hints in them."""
+        h = x
+        if self.config.hints and self.hint_adapter is None:
+            if hints is None:
+                hints = x.new_zeros(x.shape[0], GeneratorConfig.HINT_CHANNELS, *x.shape[2:])
+            h = torch.cat([x, hints.to(x.dtype)], dim=1)
+        skips = []
+        for level in self.down:
+            h = level(h)
+            skips.append(h)
+        if self.hint_adapter is None or hints is None:
+            return skips
+        hinted = (hints[:, 3:].flatten(1).amax(dim=1) > 0).to(x.dtype)[:, None, None, None]
+        if not hinted.any():
+            return skips
+        return [s + a * hinted for s, a in zip(skips, self.hint_adapter(x, hints))]
 
 
 class PatchDiscriminator(nn.Module):

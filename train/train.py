@@ -37,7 +37,7 @@ from model.weights import WeightsError
 from .augment import BatchAugment
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, read_checkpoint, save_checkpoint
 from .data import DatasetError, PairedImageFolder, PreloadedPairs
-from .hints import HINT_DOTS, dots, hue_jitter, random_counts, sample_hints
+from .hints import HINT_DOTS, NO_HINT_SHARE, dots, hue_jitter, random_counts, sample_hints
 from .losses import discriminator_loss, generator_loss
 from .metrics import ImageMetrics, to_unit
 from .plots import save_loss_curve, save_sample_grid
@@ -84,6 +84,7 @@ class TrainConfig:
     hints: bool = False  # colour hints: G gets 4 more inputs, sampled from the targets (dots and strokes, see train/hints.py)
     hint_hue_jitter: float = 0.0  # with --hints: share of the hinted images whose target's hue is rotated at random
     hint_chroma: float = 1.0  # with --hint-hue-jitter: those targets' chroma is also scaled by a random factor up to this
+    hint_adapter: int = 0  # with --hints: the width of a side encoder for them (model.networks.HintAdapter); only it trains, so --init-generator's output without hints stays exactly as it is
     max_steps: int = 0  # pause (checkpoint and export) at this step in all; --resume without it goes on to the end
 
     @classmethod
@@ -136,6 +137,8 @@ def parse_args(argv=None) -> tuple[TrainConfig, bool]:
     cfg = TrainConfig(**given)
     if cfg.hint_hue_jitter and not cfg.hints or not 0 <= cfg.hint_hue_jitter <= 1:
         p.error("--hint-hue-jitter is a share in [0, 1], and needs --hints")
+    if cfg.hint_adapter and not (cfg.hints and cfg.init_generator):
+        p.error("--hint-adapter trains a side encoder beside a trained model: it needs --hints and --init-generator")
     return cfg, False
 
 
@@ -337,7 +340,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                         x, y = augment(x, y, strokes, g)
                         hints = None
                         if cfg.hints:
-                            counts = random_counts(len(y), g)
+                            # The adapter is skipped for images without hints: they would teach it nothing.
+                            counts = random_counts(len(y), g, no_hint_share=0.0 if cfg.hint_adapter else NO_HINT_SHARE)
                             y = hue_jitter(y, counts, cfg.hint_hue_jitter, g, cfg.hint_chroma) if cfg.hint_hue_jitter else y
                             hints = sample_hints(y, counts, g)
                     x, y = x.contiguous(memory_format=memory_format), y.contiguous(memory_format=memory_format)
@@ -409,24 +413,32 @@ def build_networks(cfg: TrainConfig, device) -> tuple[UNetGenerator, PatchDiscri
     if cfg.size < d_config.min_image_size:
         raise ValueError(f"--size {cfg.size} is too small for a {cfg.receptive_field}x{cfg.receptive_field} PatchGAN, "
                          f"which needs images of at least {d_config.min_image_size} px; use a smaller --receptive-field.")  # fmt: skip
-    G = UNetGenerator(GeneratorConfig(cfg.size, 3, 3, cfg.ngf, cfg.norm, upsample=cfg.upsample, hints=cfg.hints)).to(device)
+    g_config = GeneratorConfig(cfg.size, 3, 3, cfg.ngf, cfg.norm, upsample=cfg.upsample, hints=cfg.hints,
+                               hint_adapter=cfg.hint_adapter)  # fmt: skip
+    G = UNetGenerator(g_config).to(device)
     D = PatchDiscriminator(d_config).to(device)
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     G, D = G.to(memory_format=memory_format), D.to(memory_format=memory_format)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    if G.hint_adapter is not None:  # the base model stays frozen: only the side encoder learns
+        G.requires_grad_(False)
+        G.hint_adapter.requires_grad_(True)
+    trainable = [p for p in G.parameters() if p.requires_grad]
+    opt_g = torch.optim.Adam(trainable, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     return G, D, opt_g, opt_d
 
 
 def load_initial_generator(G: UNetGenerator, source: str) -> None:
-    """G's weights from source (--init-generator). Hint channels that source lacks start at zero,
-    so that G starts as exactly the source model."""
+    """G's weights from source (--init-generator). Hint channels, or a hint adapter, that source
+    lacks start at zero, so that G starts as exactly the source model."""
     init, _ = load_generator(source)
     state = init.state_dict()
     first = "down.0.weight"
-    if G.config.hints and not init.config.hints:
+    if G.config.input_channels > init.config.input_channels:
         w = state[first]
         state[first] = torch.cat([w, w.new_zeros(w.shape[0], GeneratorConfig.HINT_CHANNELS, *w.shape[2:])], dim=1)
+    if G.hint_adapter is not None and init.hint_adapter is None:
+        state.update({f"hint_adapter.{k}": v for k, v in G.hint_adapter.state_dict().items()})
     try:
         G.load_state_dict(state)
     except RuntimeError as e:

@@ -116,3 +116,46 @@ def test_hints_without_transparency_are_refused(tmp_path):
     t = load_translator(save_generator(tmp_path / "w", tiny(True), {"direction": "AtoB"}), device="cpu")
     with pytest.raises(ValueError, match="no transparency"):
         t(Image.new("RGB", (64, 64), "white"), hints=Image.new("RGB", (64, 64), "red"))
+
+
+def adapter_pair() -> tuple[UNetGenerator, UNetGenerator]:
+    """A base model and a hint-adapter model around its very weights."""
+    torch.manual_seed(0)
+    base = UNetGenerator(GeneratorConfig(image_size=64, ngf=8, norm="instance")).eval()
+    adapted = UNetGenerator(GeneratorConfig(image_size=64, ngf=8, norm="instance", hints=True, hint_adapter=4)).eval()
+    missing = adapted.load_state_dict(base.state_dict(), strict=False).missing_keys
+    assert missing and all(k.startswith("hint_adapter.") for k in missing)
+    return base, adapted
+
+
+def test_a_hint_adapter_starts_as_its_base_model():
+    base, adapted = adapter_pair()
+    assert adapted.down[0].in_channels == 3  # the hints go to the side encoder, not to the U-Net
+    x, hints = torch.rand(2, 3, 64, 64) * 2 - 1, hints_to_tensor(red_dot(), 64).expand(2, -1, -1, -1)
+    with torch.no_grad():
+        assert torch.equal(adapted(x, hints), base(x))  # its outputs into the skips start at zero
+
+
+def test_a_trained_hint_adapter_changes_hinted_images_only():
+    base, adapted = adapter_pair()
+    with torch.no_grad():
+        for p in adapted.hint_adapter.parameters():
+            p.normal_(0, 0.2)  # as if trained
+        x = torch.rand(3, 3, 64, 64) * 2 - 1
+        hints = hints_to_tensor(red_dot(), 64).expand(3, -1, -1, -1).clone()
+        hints[1] = 0  # the middle image of the batch has no hints
+        out, plain = adapted(x, hints), base(x)
+        assert torch.equal(out[1], plain[1]) and torch.equal(adapted(x), plain)  # bit for bit the base model
+        assert not torch.allclose(out[0], plain[0], atol=1e-3) and not torch.allclose(out[2], plain[2], atol=1e-3)
+
+
+def test_a_hint_adapter_model_saves_and_loads_with_its_adapter(tmp_path):
+    _, adapted = adapter_pair()
+    with torch.no_grad():
+        for p in adapted.hint_adapter.parameters():
+            p.normal_(0, 0.2)
+    folder = save_generator(tmp_path / "adapted", adapted, {"direction": "AtoB"})
+    translator = load_translator(folder)
+    assert translator.takes_hints and translator.config.hint_adapter == 4
+    edges = Image.new("RGB", (64, 64), "white")
+    assert np.asarray(translator(edges)).tolist() != np.asarray(translator(edges, hints=red_dot())).tolist()

@@ -1,6 +1,9 @@
 """Colour hints sampled from target photos for training, and a hint model fine-tuned from one without."""
 
+import json
+
 import torch
+from safetensors.torch import load_file
 
 from model import GeneratorConfig, UNetGenerator, save_generator
 from tests.conftest import write_ab_folder
@@ -73,6 +76,34 @@ def test_training_with_hints_trains_the_hint_channels_and_validates_with_dots(tm
                    on_step=lambda step, G, D: weights.append(G.down[0].weight[:, 3:].detach().clone()))  # fmt: skip
     assert result["step"] == 6 and result["psnr_10_dots"] != result["psnr"]
     assert not torch.allclose(weights[0], weights[-1])  # the hint inputs' weights learn
+
+
+def test_a_hint_adapter_trains_alone_on_hinted_images_and_leaves_its_base_model_as_it_was(tmp_path):
+    write_ab_folder(tmp_path / "d" / "train", 8)
+    write_ab_folder(tmp_path / "d" / "val", 4, start=100)
+    train(tiny_config(tmp_path / "d", tmp_path / "base", norm="instance", max_steps=2))
+    seen = []
+    cfg = tiny_config(tmp_path / "d", tmp_path / "run", norm="instance", hints=True, hint_adapter=4, hint_hue_jitter=0.5,
+                      init_generator=str(tmp_path / "base" / "generator"), max_steps=4, ema=0.9)  # fmt: skip
+    result = train(cfg, on_step=lambda step, G, D: seen.append({k: v.clone() for k, v in G.state_dict().items()}))
+    base = load_file(tmp_path / "base" / "generator" / "model.safetensors")
+    exported = load_file(tmp_path / "run" / "generator" / "model.safetensors")
+    for name, value in base.items():  # the base model, moving average included, is untouched
+        assert torch.equal(seen[-1][name], value) and torch.equal(exported[name], value), name
+    adapter = [k for k in seen[0] if k.startswith("hint_adapter.")]
+    assert adapter and any(not torch.equal(seen[0][k], seen[-1][k]) for k in adapter)
+    base_metrics = json.loads((tmp_path / "base" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert result["psnr"] == base_metrics["psnr"]  # without hints: the base model's very outputs
+
+
+def test_a_hint_adapter_needs_a_model_to_sit_beside(tmp_path, capsys):
+    import pytest
+
+    from train.train import main
+
+    with pytest.raises(SystemExit):
+        main(["--data", str(tmp_path), "--hints", "--hint-adapter", "8"])
+    assert "needs --hints and --init-generator" in capsys.readouterr().err
 
 
 def test_the_drawn_region_is_what_lies_between_the_outlines_lines():
