@@ -6,7 +6,8 @@
 
 Times, for one 256x256 image (batch 1): the whole translation a user waits for (PIL in,
 PIL out: preprocessing, network, resize to 256), the network alone, and the sketch
-preprocessing of the app (canvas -> edge map). The paper's network (U-Net 256, 64 filters,
+preprocessing of the app (canvas -> edge map), and, for a model that takes colour hints,
+the whole translation with six hint dots. The paper's network (U-Net 256, 64 filters,
 54.4M parameters) is timed in the same run, so the printed ratios hold even on a noisy machine.
 Medians over --repeats runs after warm-up. Not a test: it asserts nothing.
 """
@@ -74,6 +75,11 @@ def main() -> int:
         ("app: canvas -> edge map", timeit(lambda: drawing_to_edges(drawing, 256), args.repeats)),
         ("paper U-Net 256 ngf64: network only", timeit(lambda: paper.translate_tensor(x_paper), max(10, args.repeats // 3))),
     ]
+    if shipped.takes_hints:  # six red dabs inside the outline, as scripts/hints_grid.py places them
+        hints = Image.new("RGBA", edges.size, (0, 0, 0, 0))
+        for x in range(40, 220, 30):
+            ImageDraw.Draw(hints).ellipse((x, 170, x + 8, 178), fill=(214, 40, 40, 255))
+        rows.append(("shipped: whole translation, colour hints", timeit(lambda: shipped(edges, hints=hints), args.repeats)))
     g = shipped.config
     print(f"torch {torch.__version__}, {args.device}, {args.threads} thread(s), batch 1; shipped: {args.weights} "
           f"(U-Net {g.image_size}, ngf {g.ngf}, {g.norm} norm)")  # fmt: skip
