@@ -37,7 +37,7 @@ class GeneratorConfig:
     @property
     def widths(self) -> list[int]:
         """The encoder's widths, level by level: 64, 128, 256, 512, 512, ... at ngf 64."""
-        return [self.ngf * min(2**i, 8) for i in range(self.num_levels)]
+        return level_widths(self.ngf, self.num_levels)
 
     @property
     def num_levels(self) -> int:
@@ -104,6 +104,11 @@ def init_weights(net: nn.Module, std: float = 0.02) -> None:
             nn.init.zeros_(m.bias)
 
 
+def level_widths(first: int, levels: int) -> list[int]:
+    """Widths that double level by level up to 8x the first, as in the paper's encoder."""
+    return [first * min(2**i, 8) for i in range(levels)]
+
+
 def encoder(in_channels: int, widths: list[int], norm: str) -> nn.ModuleList:
     """The U-Net's encoder, one module per level: C64-C128-...; no norm on the first layer, nor on the 1x1 bottleneck."""
     # A conv followed by BatchNorm needs no bias; InstanceNorm here has no affine, so it does.
@@ -124,13 +129,13 @@ class HintAdapter(nn.Module):
 
     It reads the input and the hints, and adds into each of the U-Net's skips through a 1x1
     convolution that starts at zero: a U-Net given one starts as exactly its base model. The
-    generator skips it for images without hints, so their output stays the base model's, however
-    long the adapter trains (train.py trains only the adapter).
+    generator skips it for images without hints, so at inference (where every norm is per image)
+    their output stays the base model's, however long the adapter trains (train.py trains only it).
     """
 
     def __init__(self, config: GeneratorConfig):
         super().__init__()
-        widths = [config.hint_adapter * min(2**i, 8) for i in range(config.num_levels)]
+        widths = level_widths(config.hint_adapter, config.num_levels)
         self.down = encoder(config.in_channels + GeneratorConfig.HINT_CHANNELS, widths, config.norm)
         self.to_skips = nn.ModuleList(nn.Conv2d(w, skip, 1) for w, skip in zip(widths, config.widths))
         init_weights(self)
@@ -168,12 +173,16 @@ class UNetGenerator(nn.Module):
             self.up.append(up(cin, widths[i - 1], dropout=(n - 1 - i) < 3 and c.dropout > 0))
         self.out = nn.Sequential(nn.ReLU(), upsampling(c.upsample, 2 * widths[0], c.out_channels, True), nn.Tanh())
         init_weights(self)
-        self.hint_adapter = HintAdapter(c) if c.hints and c.hint_adapter else None
+        if c.hint_adapter < 0 or c.hint_adapter and not c.hints:
+            raise ValueError(f"hint_adapter is the width of a side encoder for hints: 0, or > 0 with hints=True; got {c.hint_adapter}")
+        self.hint_adapter = HintAdapter(c) if c.hint_adapter else None
 
     def forward(self, x: torch.Tensor, hints: torch.Tensor | None = None) -> torch.Tensor:
         """x: (N, in_channels, H, W); hints: (N, 4, H, W) colours and mask, or None for no hints."""
         if hints is not None and not self.config.hints:
             raise ValueError("this generator takes no colour hints (its config has hints=False)")
+        if hints is not None and hints.shape[1] != GeneratorConfig.HINT_CHANNELS:
+            raise ValueError(f"hints must have {GeneratorConfig.HINT_CHANNELS} channels (colours and mask), got {hints.shape[1]}")
         skips = self.encode(x, hints)
         x = skips.pop()
         for layer in self.up:
@@ -186,17 +195,21 @@ class UNetGenerator(nn.Module):
         if self.config.hints and self.hint_adapter is None:
             if hints is None:
                 hints = x.new_zeros(x.shape[0], GeneratorConfig.HINT_CHANNELS, *x.shape[2:])
-            h = torch.cat([x, hints.to(x.dtype)], dim=1)
+            h = torch.cat([x, hints.to(x)], dim=1)
         skips = []
         for level in self.down:
             h = level(h)
             skips.append(h)
         if self.hint_adapter is None or hints is None:
             return skips
-        hinted = (hints[:, 3:].flatten(1).amax(dim=1) > 0).to(x.dtype)[:, None, None, None]
-        if not hinted.any():
+        return self.add_hints(skips, x, hints.to(x))
+
+    def add_hints(self, skips: list[torch.Tensor], x: torch.Tensor, hints: torch.Tensor) -> list[torch.Tensor]:
+        """The hint adapter's addends, for the images that have hints: the others keep the base model's skips."""
+        has_hints = (hints[:, 3:].flatten(1).amax(dim=1) > 0).to(x.dtype)[:, None, None, None]
+        if not self.training and not has_hints.any():  # no work for a blank hint layer (a check that syncs a GPU: not in training)
             return skips
-        return [s + a * hinted for s, a in zip(skips, self.hint_adapter(x, hints))]
+        return [s + a * has_hints for s, a in zip(skips, self.hint_adapter(x, hints))]
 
 
 class PatchDiscriminator(nn.Module):

@@ -290,9 +290,13 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         return G_ema.module if G_ema is not None else G
 
     def samples(name: str):
+        x, hints = fixed_val[0], None
+        if cfg.hints:  # show what the hints do: HINT_DOTS dots of each target's colours, painted over the inputs
+            hints = dots(fixed_val[1], HINT_DOTS, seed=0)
+            x = torch.where(hints[:, 3:] > 0, hints[:, :3], x)
         with torch.no_grad():
-            fake = inference_network(G_eval())(fixed_val[0].to(device)).cpu()
-        save_sample_grid(out / "samples" / name, fixed_val[0], fake, fixed_val[1])
+            fake = inference_network(G_eval())(fixed_val[0].to(device), None if hints is None else hints.to(device)).cpu()
+        save_sample_grid(out / "samples" / name, x, fake, fixed_val[1])
 
     def validate_and_export(epoch: int) -> dict:
         metrics = validate(G_eval(), val_set, cfg, device, segmenter) if val_set else {}
@@ -340,7 +344,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                         x, y = augment(x, y, strokes, g)
                         hints = None
                         if cfg.hints:
-                            # The adapter is skipped for images without hints: they would teach it nothing.
+                            # The base model already serves images without hints, and the adapter skips them.
                             counts = random_counts(len(y), g, no_hint_share=0.0 if cfg.hint_adapter else NO_HINT_SHARE)
                             y = hue_jitter(y, counts, cfg.hint_hue_jitter, g, cfg.hint_chroma) if cfg.hint_hue_jitter else y
                             hints = sample_hints(y, counts, g)
@@ -419,19 +423,29 @@ def build_networks(cfg: TrainConfig, device) -> tuple[UNetGenerator, PatchDiscri
     D = PatchDiscriminator(d_config).to(device)
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     G, D = G.to(memory_format=memory_format), D.to(memory_format=memory_format)
-    if G.hint_adapter is not None:  # the base model stays frozen: only the side encoder learns
-        G.requires_grad_(False)
-        G.hint_adapter.requires_grad_(True)
+    if G.hint_adapter is not None:
+        freeze_base_model(G)
     trainable = [p for p in G.parameters() if p.requires_grad]
     opt_g = torch.optim.Adam(trainable, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     return G, D, opt_g, opt_d
 
 
+def freeze_base_model(G: UNetGenerator) -> None:
+    """Only the hint adapter learns: the base model's weights, and its batch norms' running statistics, stay as they are."""
+    G.requires_grad_(False)
+    G.hint_adapter.requires_grad_(True)
+    for name, m in G.named_modules():
+        if isinstance(m, torch.nn.BatchNorm2d) and not name.startswith("hint_adapter."):
+            m.track_running_stats = False  # train on batch statistics without updating the stored ones
+
+
 def load_initial_generator(G: UNetGenerator, source: str) -> None:
     """G's weights from source (--init-generator). Hint channels, or a hint adapter, that source
     lacks start at zero, so that G starts as exactly the source model."""
     init, _ = load_generator(source)
+    if G.hint_adapter is not None and init.config.hints:
+        raise ValueError(f"--init-generator {source} already takes hints; a hint adapter sits beside a model without them.")
     state = init.state_dict()
     first = "down.0.weight"
     if G.config.input_channels > init.config.input_channels:

@@ -159,3 +159,12 @@ def test_a_hint_adapter_model_saves_and_loads_with_its_adapter(tmp_path):
     assert translator.takes_hints and translator.config.hint_adapter == 4
     edges = Image.new("RGB", (64, 64), "white")
     assert np.asarray(translator(edges)).tolist() != np.asarray(translator(edges, hints=red_dot())).tolist()
+
+
+def test_hints_of_the_wrong_shape_and_bad_adapter_configs_are_refused():
+    _, adapted = adapter_pair()
+    with pytest.raises(ValueError, match="4 channels"):
+        adapted(torch.zeros(1, 3, 64, 64), torch.zeros(1, 3, 64, 64))
+    for bad in (GeneratorConfig(image_size=64, hint_adapter=8), GeneratorConfig(image_size=64, hints=True, hint_adapter=-1)):
+        with pytest.raises(ValueError, match="hint_adapter"):
+            UNetGenerator(bad)

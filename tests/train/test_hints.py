@@ -96,6 +96,18 @@ def test_a_hint_adapter_trains_alone_on_hinted_images_and_leaves_its_base_model_
     assert result["psnr"] == base_metrics["psnr"]  # without hints: the base model's very outputs
 
 
+def test_a_hint_adapter_leaves_the_base_models_batch_norm_statistics_alone(tmp_path):
+    write_ab_folder(tmp_path / "d", 8)
+    train(tiny_config(tmp_path / "d", tmp_path / "base", max_steps=2))  # batch norm, the default
+    cfg = tiny_config(tmp_path / "d", tmp_path / "run", hints=True, hint_adapter=4, max_steps=2,
+                      init_generator=str(tmp_path / "base" / "generator"))  # fmt: skip
+    train(cfg)
+    base = load_file(tmp_path / "base" / "generator" / "model.safetensors")
+    exported = load_file(tmp_path / "run" / "generator" / "model.safetensors")
+    assert any("running_mean" in k for k in base)
+    assert all(torch.equal(exported[k], v) for k, v in base.items())
+
+
 def test_a_hint_adapter_needs_a_model_to_sit_beside(tmp_path, capsys):
     import pytest
 
