@@ -88,7 +88,7 @@ def export(run: Path, out: Path, data: Path, train_data: Path | None, command: s
              "targets' 256x256 where the model runs smaller; L1 and PSNR over [0, 1] images, SSIM from scikit-image.", "",
              *rows, ""]  # fmt: skip
     if cpu_hours is not None:
-        extra += [f"Training took {cpu_hours:.2f} hours of one CPU core (one compute thread, on a 2-core Xeon)"
+        extra += [f"Training took {cpu_hours:.2f} CPU core-hours (compute threads x wall-clock hours, on a 2-core Xeon)"
                   + (" after the training of the weights it started from." if meta.get("train_config", {}).get("init_generator") else ".") , ""]  # fmt: skip
     if gpu:
         extra += [f"Training took {gpu_minutes} minutes on {gpu}.", ""]
@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     p.add_argument("--train-data", type=Path, help="training pairs, for the mean-image baseline")
     p.add_argument("--command", default="", help="the command that trained it, for the card")
     p.add_argument("--notes-file", type=Path, help="markdown appended to the card")
-    p.add_argument("--cpu-hours", type=float, default=None)
+    p.add_argument("--cpu-hours", type=float, default=None, help="core-hours of training: threads x wall-clock hours")
     p.add_argument("--presentation", type=Path, help="how the app presents it (JSON, see train.describe)")
     p.add_argument("--gpu", default="", help="the GPU it trained on, e.g. 'one NVIDIA H200'; the time comes from the run")
     p.add_argument("--sample-inputs", type=Path, help="inputs for the card's grid instead of val pairs (e.g. examples/cityscapes)")

@@ -441,17 +441,18 @@ def freeze_base_model(G: UNetGenerator) -> None:
 
 
 def load_initial_generator(G: UNetGenerator, source: str) -> None:
-    """G's weights from source (--init-generator). Hint channels, or a hint adapter, that source
-    lacks start at zero, so that G starts as exactly the source model."""
+    """G's weights from source (--init-generator). Hint channels that source lacks, and a hint
+    adapter, start at zero, so that G starts as exactly the source model (without hints)."""
     init, _ = load_generator(source)
-    if G.hint_adapter is not None and init.config.hints:
-        raise ValueError(f"--init-generator {source} already takes hints; a hint adapter sits beside a model without them.")
-    state = init.state_dict()
+    if G.hint_adapter is not None and init.config.hints and not init.config.hint_adapter:
+        raise ValueError(f"--init-generator {source} takes hints as inputs; a hint adapter sits beside a model without them.")
+    # From a model with an adapter of its own, an adapter run takes its base model only: the adapter starts afresh.
+    state = {k: v for k, v in init.state_dict().items() if not (G.hint_adapter is not None and k.startswith("hint_adapter."))}
     first = "down.0.weight"
     if G.config.input_channels > init.config.input_channels:
         w = state[first]
         state[first] = torch.cat([w, w.new_zeros(w.shape[0], GeneratorConfig.HINT_CHANNELS, *w.shape[2:])], dim=1)
-    if G.hint_adapter is not None and init.hint_adapter is None:
+    if G.hint_adapter is not None:
         state.update({f"hint_adapter.{k}": v for k, v in G.hint_adapter.state_dict().items()})
     try:
         G.load_state_dict(state)

@@ -94,6 +94,12 @@ def test_a_hint_adapter_trains_alone_on_hinted_images_and_leaves_its_base_model_
     assert adapter and any(not torch.equal(seen[0][k], seen[-1][k]) for k in adapter)
     base_metrics = json.loads((tmp_path / "base" / "metrics.jsonl").read_text().splitlines()[-1])
     assert result["psnr"] == base_metrics["psnr"]  # without hints: the base model's very outputs
+    # A new adapter run from this one's export starts from the same base, with a fresh adapter.
+    again = UNetGenerator(GeneratorConfig(image_size=32, ngf=8, norm="instance", hints=True, hint_adapter=4))
+    load_initial_generator(again, str(tmp_path / "run" / "generator"))
+    state = again.state_dict()
+    assert all(torch.equal(state[k], v) for k, v in base.items())
+    assert all((state[k] == 0).all() for k in state if k.startswith("hint_adapter.to_skips."))
 
 
 def test_a_hint_adapter_leaves_the_base_models_batch_norm_statistics_alone(tmp_path):
