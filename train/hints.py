@@ -44,11 +44,18 @@ def scale_chroma(photos: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
     return (grey + factors[:, None, None, None] * (photos - grey)).clamp(-1, 1)
 
 
+def brighten(photos: torch.Tensor, gammas: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) in [-1, 1], each raised to its image's gamma in [0, 1] units: below 1 the midtones
+    brighten, while white and black stay as they are."""
+    return ((photos + 1) / 2).clamp(0, 1).pow(gammas[:, None, None, None].to(photos)) * 2 - 1
+
+
 def hue_jitter(photos: torch.Tensor, counts: torch.Tensor, share: float, g: torch.Generator,
-               max_chroma: float = 1.0) -> torch.Tensor:  # fmt: skip
-    """Rotate the hue of `share` of the photos that get hints at random, and scale their chroma by up
-    to max_chroma: saturated colours are rare in shoe photos, and a hint must win over what the edges
-    suggest. Photos without hints keep their colours."""
+               max_chroma: float = 1.0, max_brighten: float = 1.0) -> torch.Tensor:  # fmt: skip
+    """Rotate the hue of `share` of the photos that get hints at random, scale their chroma by up
+    to max_chroma and brighten them by a gamma down to 1 / max_brighten: bright, saturated colours
+    are rare in shoe photos, and a hint must win over what the edges suggest. Photos without hints
+    keep their colours."""
     n = photos.shape[0]
 
     def rand():
@@ -57,7 +64,11 @@ def hue_jitter(photos: torch.Tensor, counts: torch.Tensor, share: float, g: torc
     chosen = (counts.to(photos.device) > 0) & (rand() < share)
     angles = rand() * 2 * math.pi * chosen
     factors = torch.where(chosen, 1 + rand() * (max_chroma - 1), torch.ones(n, device=photos.device))
-    return scale_chroma(rotate_hue(photos, angles), factors)
+    jittered = scale_chroma(rotate_hue(photos, angles), factors)
+    if max_brighten <= 1:  # no draw from g: runs without it stay as they were
+        return jittered
+    gammas = torch.where(chosen, torch.exp(-rand() * math.log(max_brighten)), torch.ones(n, device=photos.device))
+    return brighten(jittered, gammas)
 
 
 def sample_hints(target: torch.Tensor, counts: torch.Tensor, g: torch.Generator, radius: tuple[float, float] = (1, 3),

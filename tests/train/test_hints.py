@@ -168,3 +168,16 @@ def test_chroma_scaling_saturates_colours_and_keeps_greys():
     boosted = scale_chroma(muted, torch.full((4,), 2.0))
     assert torch.allclose(boosted[0, :, 64, 64], torch.tensor([0.7, -0.5, -0.5]), atol=1e-5)  # twice as far from grey -0.1
     assert torch.allclose(boosted[3], muted[3]) and torch.allclose(boosted[:, :, 0, 0], muted[:, :, 0, 0])
+
+
+def test_brightening_lifts_midtones_and_keeps_white_and_black():
+    from train.hints import brighten, hue_jitter
+
+    y = photos(4, 128)
+    y[:, :, :8, :8] = -1  # a black corner
+    lifted = brighten(y, torch.full((4,), 0.5))
+    assert torch.equal(lifted[:, :, 0, 0], y[:, :, 0, 0]) and torch.allclose(lifted[:, :, 127, 127], y[:, :, 127, 127])
+    assert lifted[3, 0, 64, 64] > y[3, 0, 64, 64] + 0.3  # the grey square: 0.5 -> 0.71 in [0, 1]
+    counts = torch.tensor([0, 5, 5, 5])
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(hue_jitter(y, counts, 1.0, g, max_brighten=4.0)[0], y[0])  # no hints: left alone
