@@ -61,7 +61,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def tiny_weights_dir(tmp_path_factory) -> Path:
-    """A weights/ folder with small untrained edges2shoes (with colour hints) and facades models (fast, no training)."""
+    """A weights/ folder with small untrained edges2shoes (with a hint adapter, as shipped) and facades models (fast, no training)."""
     import torch
 
     from model import GeneratorConfig, UNetGenerator, save_generator
@@ -69,7 +69,12 @@ def tiny_weights_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("weights")
     torch.manual_seed(0)
     for name, direction in (("edges2shoes", "AtoB"), ("facades", "BtoA")):
-        g = UNetGenerator(GeneratorConfig(image_size=64, ngf=8, norm="instance", hints=name == "edges2shoes"))
+        hints = name == "edges2shoes"
+        g = UNetGenerator(GeneratorConfig(image_size=64, ngf=8, norm="instance", hints=hints, hint_adapter=4 if hints else 0))
+        if hints:
+            with torch.no_grad():
+                for weight in g.hint_adapter.to_skips.parameters():
+                    weight.normal_(0, 0.2)  # as if trained: an adapter at its zero start would ignore the hints
         presentation = json.loads((ROOT / "docs" / "presentation" / f"{name}.json").read_text())
         save_generator(folder / name, g, {"direction": direction, "dataset": name, "app": presentation})
     return folder

@@ -57,7 +57,10 @@ def render_card(config: dict, images: list[str], extra: str = "") -> str:
         f"({config.get('direction', 'AtoB')}): a U-Net with {g.get('ngf', 64)} base filters, "
         f"{g.get('norm', 'batch')} norm, trained at {g.get('image_size', 256)} px.", "",
         "```python", "from model import load_translator", "translate = load_translator(\"THIS_FOLDER_OR_REPO_ID\")",
-        "output = translate(input_image)  # PIL image in, PIL image of the same size out", "```", "",
+        "output = translate(input_image)  # PIL image in, PIL image of the same size out",
+        *(["coloured = translate(input_image, hints=rgba_image)  # colour hints: opaque pixels ask for their colour there"]
+          if g.get("hints") else []),
+        "```", "",
     ]  # fmt: skip
     if metrics.get("count") and not extra:
         lines += ["## Validation metrics", "", f"Over {metrics['count']} validation images, [0, 1] range, at the training size:", "",

@@ -72,4 +72,5 @@ def test_a_hint_model_is_exported_with_its_figures_given_hint_dots(tmp_path, cap
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["with_10_hint_dots"]["count"] == 3
     assert load_translator(tmp_path / "out").takes_hints
-    assert "10 colour-hint dots" in (tmp_path / "out" / "README.md").read_text()
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "10 colour-hint dots" in card and "hints=rgba_image" in card
