@@ -147,6 +147,19 @@ def test_the_shoe_follows_the_pen(browser, app_url, capsys):
     page.close()
 
 
+def test_the_shoe_follows_the_pen_with_colour_hints_on_the_canvas(browser, app_url, capsys):
+    errors = []
+    page = open_canvas(browser, app_url, errors=errors)
+    page.locator("[data-colour='#d62828']").click()  # a red dab first: every shoe after it is translated with hints
+    stroke(page, [(0.4, 0.6), (0.45, 0.6)], moves=6)
+    settle(page)
+    page.locator("[data-tool=pen]").click()
+    figures = measure(page)
+    report(capsys, "with a colour hint", figures)
+    assert figures["shoes_per_s_while_drawing"] > 0 and not errors
+    page.close()
+
+
 def test_the_same_while_a_training_run_keeps_both_cores_busy(browser, app_url, tmp_path, capsys):
     data = write_ab_folder(tmp_path / "pairs", 16, size=64)
     cmd = [sys.executable, "-m", "train", "--data", str(data), "--out", str(tmp_path / "run"), "--size", "64",

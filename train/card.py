@@ -69,6 +69,8 @@ def render_card(config: dict, images: list[str], extra: str = "") -> str:
         keys = ("size", "ngf", "ndf", "receptive_field", "batch_size", "lr", "l1_weight", "gan_weight", "epochs", "epochs_decay",
                 "augment", "ema")  # fmt: skip
         start = f", starting from the weights then in `{tc['init_generator']}`" if tc.get("init_generator") else ""
+        if tc.get("hint_adapter"):
+            start += " (only its hint adapter trained: the network it sits beside stayed frozen)"
         lines += ["## Training", "", f"Trained for {config.get('step', '?')} steps{start}, with:", "", "| setting | value |", "|---|---|"]
         lines += [f"| {k} | {tc[k]} |" for k in keys if k in tc] + [""]
     if extra:
