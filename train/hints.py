@@ -50,12 +50,30 @@ def brighten(photos: torch.Tensor, gammas: torch.Tensor) -> torch.Tensor:
     return ((photos + 1) / 2).clamp(0, 1).pow(gammas[:, None, None, None].to(photos)) * 2 - 1
 
 
+def tint(photos: torch.Tensor, colours: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) in [-1, 1]: each photo's shading in one colour ((N, 3) RGB in [0, 1]), at the
+    photo's own lightness; white (the background) stays white."""
+    unit = (photos + 1) / 2
+    lightness = unit.mean(dim=1, keepdim=True)
+    scale = lightness / colours.mean(dim=1).clamp_min(1e-3)[:, None, None, None]
+    tinted = (scale * colours[:, :, None, None].to(photos)).clamp(0, 1) * 2 - 1
+    return torch.where((unit > 0.9).all(dim=1, keepdim=True), photos, tinted)
+
+
+def saturated_colours(n: int, g: torch.Generator) -> torch.Tensor:
+    """(n, 3) RGB in [0, 1]: random hues at saturation and value 0.6-1."""
+    h, s, v = torch.rand(3, n, generator=g, device=g.device).cpu()
+    s, v = 0.6 + 0.4 * s, 0.6 + 0.4 * v
+    return torch.tensor([colorsys.hsv_to_rgb(*c) for c in zip(h.tolist(), s.tolist(), v.tolist())])
+
+
 def hue_jitter(photos: torch.Tensor, counts: torch.Tensor, share: float, g: torch.Generator,
-               max_chroma: float = 1.0, max_brighten: float = 1.0) -> torch.Tensor:  # fmt: skip
+               max_chroma: float = 1.0, max_brighten: float = 1.0, tint_share: float = 0.0) -> torch.Tensor:  # fmt: skip
     """Rotate the hue of `share` of the photos that get hints at random, scale their chroma by up
     to max_chroma and brighten them by a gamma down to 1 / max_brighten: bright, saturated colours
     are rare in shoe photos, and a hint must win over what the edges suggest. Photos without hints
-    keep their colours."""
+    keep their colours. tint_share of the chosen photos are recoloured instead: their shading in one
+    random saturated colour (tint), the colours a person dabs."""
     n = photos.shape[0]
 
     def rand():
@@ -65,10 +83,20 @@ def hue_jitter(photos: torch.Tensor, counts: torch.Tensor, share: float, g: torc
     angles = rand() * 2 * math.pi * chosen
     factors = torch.where(chosen, 1 + rand() * (max_chroma - 1), torch.ones(n, device=photos.device))
     jittered = scale_chroma(rotate_hue(photos, angles), factors)
+    if tint_share > 0:  # no draws from g without it: earlier runs resume as they were
+        jittered = recolour(photos, jittered, chosen, tint_share, g)
     if max_brighten <= 1:  # no draw from g: runs without it stay as they were
         return jittered
     gammas = torch.where(chosen, torch.exp(-rand() * math.log(max_brighten)), torch.ones(n, device=photos.device))
     return brighten(jittered, gammas)
+
+
+def recolour(photos: torch.Tensor, jittered: torch.Tensor, chosen: torch.Tensor, tint_share: float, g: torch.Generator) -> torch.Tensor:
+    """jittered, with tint_share of the chosen photos tinted in a saturated colour instead."""
+    n = photos.shape[0]
+    tinted = chosen & (torch.rand(n, generator=g, device=g.device).to(photos.device) < tint_share)
+    colours = saturated_colours(n, g)
+    return torch.where(tinted[:, None, None, None], tint(photos, colours), jittered)
 
 
 def sample_hints(target: torch.Tensor, counts: torch.Tensor, g: torch.Generator, radius: tuple[float, float] = (1, 3),

@@ -85,6 +85,7 @@ class TrainConfig:
     hint_hue_jitter: float = 0.0  # with --hints: share of the hinted images whose target's hue is rotated at random
     hint_chroma: float = 1.0  # with --hint-hue-jitter: those targets' chroma is also scaled by a random factor up to this
     hint_brighten: float = 1.0  # with --hint-hue-jitter: those targets are also brightened, by a random gamma down to 1 / this
+    hint_tint: float = 0.0  # with --hint-hue-jitter: share of those targets recoloured instead, their shading in one random saturated colour
     hint_adapter: int = 0  # with --hints: the width of a side encoder for them (model.networks.HintAdapter); only it trains, so --init-generator's output without hints stays exactly as it is
     max_steps: int = 0  # pause (checkpoint and export) at this step in all; --resume without it goes on to the end
 
@@ -348,7 +349,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                             # The base model already serves images without hints, and the adapter skips them.
                             counts = random_counts(len(y), g, no_hint_share=0.0 if cfg.hint_adapter else NO_HINT_SHARE)
                             if cfg.hint_hue_jitter:
-                                y = hue_jitter(y, counts, cfg.hint_hue_jitter, g, cfg.hint_chroma, cfg.hint_brighten)
+                                y = hue_jitter(y, counts, cfg.hint_hue_jitter, g, cfg.hint_chroma, cfg.hint_brighten, cfg.hint_tint)
                             hints = sample_hints(y, counts, g)
                     x, y = x.contiguous(memory_format=memory_format), y.contiguous(memory_format=memory_format)
                     lr = learning_rate(cfg, step, steps_per_epoch)

@@ -181,3 +181,19 @@ def test_brightening_lifts_midtones_and_keeps_white_and_black():
     counts = torch.tensor([0, 5, 5, 5])
     g = torch.Generator().manual_seed(0)
     assert torch.equal(hue_jitter(y, counts, 1.0, g, max_brighten=4.0)[0], y[0])  # no hints: left alone
+
+
+def test_tinting_paints_the_shading_in_one_colour_and_keeps_the_background():
+    from train.hints import hue_jitter, saturated_colours, tint
+
+    y = photos(4, 128)
+    blue = torch.tensor([[0.1, 0.3, 0.9]]).expand(4, 3)
+    tinted = tint(y, blue)
+    assert torch.equal(tinted[:, :, 0, 0], y[:, :, 0, 0])  # white background stays
+    shoe = tinted[:, :, 64, 64]
+    assert torch.allclose(shoe.mean(dim=1), y[:, :, 64, 64].mean(dim=1), atol=0.05)  # the photo's own lightness
+    assert (shoe[:, 2] > shoe[:, 0] + 0.3).all()  # in blue, whatever colour the square was
+    colours = saturated_colours(64, torch.Generator().manual_seed(0))
+    assert ((colours.max(dim=1).values - colours.min(dim=1).values) / colours.max(dim=1).values >= 0.6 - 1e-6).all()
+    counts = torch.tensor([0, 5, 5, 5])
+    assert torch.equal(hue_jitter(y, counts, 1.0, torch.Generator().manual_seed(0), tint_share=1.0)[0], y[0])
