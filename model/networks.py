@@ -144,8 +144,8 @@ class HintAdapter(nn.Module):
             nn.init.zeros_(conv.bias)
 
     def forward(self, x: torch.Tensor, hints: torch.Tensor) -> list[torch.Tensor]:
-        """One addend per skip of the U-Net, outermost first."""
-        h, addends = torch.cat([x, hints.to(x.dtype)], dim=1), []
+        """One addend per skip of the U-Net, outermost first; hints of x's dtype and device."""
+        h, addends = torch.cat([x, hints], dim=1), []
         for level, to_skip in zip(self.down, self.to_skips):
             h = level(h)
             addends.append(to_skip(h))
