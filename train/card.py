@@ -71,6 +71,8 @@ def render_card(config: dict, images: list[str], extra: str = "") -> str:
         start = f", starting from the weights then in `{tc['init_generator']}`" if tc.get("init_generator") else ""
         if tc.get("hint_adapter"):
             start += " (only its hint adapter trained: the network it sits beside stayed frozen)"
+        if tc.get("init_hint_adapter"):
+            start += f", the adapter starting from the one in `{tc['init_hint_adapter']}`"
         lines += ["## Training", "", f"Trained for {config.get('step', '?')} steps{start}, with:", "", "| setting | value |", "|---|---|"]
         lines += [f"| {k} | {tc[k]} |" for k in keys if k in tc] + [""]
     if extra:

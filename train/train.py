@@ -87,6 +87,7 @@ class TrainConfig:
     hint_brighten: float = 1.0  # with --hint-hue-jitter: those targets are also brightened, by a random gamma down to 1 / this
     hint_tint: float = 0.0  # with --hint-hue-jitter: share of those targets recoloured instead, their shading in one random saturated colour
     hint_adapter: int = 0  # with --hints: the width of a side encoder for them (model.networks.HintAdapter); only it trains, so --init-generator's output without hints stays exactly as it is
+    init_hint_adapter: str = ""  # with --hint-adapter: start the adapter from this model's (a weights folder or Hub repo id), e.g. to move it onto a retrained --init-generator
     max_steps: int = 0  # pause (checkpoint and export) at this step in all; --resume without it goes on to the end
 
     @classmethod
@@ -141,6 +142,8 @@ def parse_args(argv=None) -> tuple[TrainConfig, bool]:
         p.error("--hint-hue-jitter is a share in [0, 1], and needs --hints")
     if cfg.hint_adapter and not (cfg.hints and cfg.init_generator):
         p.error("--hint-adapter trains a side encoder beside a trained model: it needs --hints and --init-generator")
+    if cfg.init_hint_adapter and not cfg.hint_adapter:
+        p.error("--init-hint-adapter starts a hint adapter from a trained one: it needs --hint-adapter")
     return cfg, False
 
 
@@ -247,6 +250,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     if cfg.init_generator and not resume:
         load_initial_generator(G, cfg.init_generator)
+        if cfg.init_hint_adapter:
+            load_initial_hint_adapter(G, cfg.init_hint_adapter)
     # The average of G's recent weights: it smooths out the step-to-step wobble of GAN training.
     G_ema = AveragedModel(G, avg_fn=ema_with_warmup(cfg.ema), use_buffers=True) if cfg.ema else None
     step, elapsed_before = 0, 0.0
@@ -462,6 +467,19 @@ def load_initial_generator(G: UNetGenerator, source: str) -> None:
     except RuntimeError as e:
         raise ValueError(f"--init-generator {source}: its network is not the one this run builds "
                          f"({init.config} against {G.config}); give the same --size, --ngf, --norm and --upsample.\n{e}") from None
+
+
+def load_initial_hint_adapter(G: UNetGenerator, source: str) -> None:
+    """G's hint adapter from source's (--init-hint-adapter): a trained adapter is a far better
+    start than zeros for the same task beside a retrained base model."""
+    init, _ = load_generator(source)
+    if init.hint_adapter is None:
+        raise ValueError(f"--init-hint-adapter {source}: that model has no hint adapter to start from.")
+    try:
+        G.hint_adapter.load_state_dict(init.hint_adapter.state_dict())
+    except RuntimeError as e:
+        raise ValueError(f"--init-hint-adapter {source}: its adapter is not the one this run builds "
+                         f"({init.config} against {G.config}); give the same --hint-adapter, --size and --ngf.\n{e}") from None
 
 
 def discriminator_step(D, D_train, opt_d, x, y, fake, autocast, one_pass: bool) -> torch.Tensor:

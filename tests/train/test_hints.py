@@ -102,6 +102,35 @@ def test_a_hint_adapter_trains_alone_on_hinted_images_and_leaves_its_base_model_
     assert all((state[k] == 0).all() for k in state if k.startswith("hint_adapter.to_skips."))
 
 
+def test_a_trained_hint_adapter_moves_onto_another_base_model(tmp_path):
+    import pytest
+
+    from train.train import load_initial_hint_adapter
+
+    def adapter_model(seed):
+        torch.manual_seed(seed)
+        G = UNetGenerator(GeneratorConfig(image_size=32, ngf=8, norm="instance", hints=True, hint_adapter=4))
+        for p in G.hint_adapter.parameters():
+            torch.nn.init.normal_(p)
+        return G
+
+    save_generator(tmp_path / "with", adapter_model(1), {})
+    base = UNetGenerator(GeneratorConfig(image_size=32, ngf=8, norm="instance"))
+    save_generator(tmp_path / "without", base, {})
+    G = adapter_model(2)
+    load_initial_generator(G, str(tmp_path / "without"))
+    load_initial_hint_adapter(G, str(tmp_path / "with"))
+    trained = load_file(tmp_path / "with" / "model.safetensors")
+    state = G.state_dict()
+    assert all(torch.equal(state[k], v) for k, v in trained.items() if k.startswith("hint_adapter."))
+    assert all(torch.equal(state[k], v) for k, v in base.state_dict().items())  # the base is the other model's
+    with pytest.raises(ValueError, match="has no hint adapter"):
+        load_initial_hint_adapter(G, str(tmp_path / "without"))
+    wider = UNetGenerator(GeneratorConfig(image_size=32, ngf=8, norm="instance", hints=True, hint_adapter=8))
+    with pytest.raises(ValueError, match="give the same --hint-adapter"):
+        load_initial_hint_adapter(wider, str(tmp_path / "with"))
+
+
 def test_a_hint_adapter_leaves_the_base_models_batch_norm_statistics_alone(tmp_path):
     write_ab_folder(tmp_path / "d", 8)
     train(tiny_config(tmp_path / "d", tmp_path / "base", max_steps=2))  # batch norm, the default
@@ -122,6 +151,9 @@ def test_a_hint_adapter_needs_a_model_to_sit_beside(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--data", str(tmp_path), "--hints", "--hint-adapter", "8"])
     assert "needs --hints and --init-generator" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--data", str(tmp_path), "--init-hint-adapter", "weights/edges2shoes"])
+    assert "needs --hint-adapter" in capsys.readouterr().err
 
 
 def test_the_drawn_region_is_what_lies_between_the_outlines_lines():
