@@ -1,0 +1,52 @@
+"""The README's screenshot of the colour pen: a shoe drawn in the app, red dabs on it, the shipped model's shoe.
+
+    python scripts/screenshot_hints.py --out docs/app_hints.png
+
+Starts `python app.py` on the shipped weights and drives it in headless Chromium
+(/usr/bin/chromium, through Playwright) with the browser tests' own helpers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import start_app, stop_app  # noqa: E402
+from tests.test_app_browser import SHOE, open_canvas, settle, stroke  # noqa: E402
+
+LACE = [(0.3, 0.5), (0.4, 0.5)]
+RED_DABS = [(0.26, 0.55), (0.46, 0.53), (0.36, 0.62), (0.6, 0.6), (0.8, 0.63)]
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "app_hints.png")
+    args = p.parse_args()
+    proc, url = start_app(ROOT / "weights")
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
+            page = open_canvas(browser, url)
+            stroke(page, SHOE)
+            stroke(page, LACE, moves=8)
+            page.locator("[data-colour='#d62828']").click()
+            for x, y in RED_DABS:
+                stroke(page, [(x, y), (x + 0.02, y)], moves=4)
+            settle(page)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(args.out))
+            browser.close()
+    finally:
+        stop_app(proc)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
