@@ -82,6 +82,16 @@ def shoe_mask(target: np.ndarray, white: float = 0.92) -> np.ndarray:
     return mask if mask.mean() > 0.01 else np.ones(mask.shape, bool)
 
 
+def off_shoe_grey(shoe: Image.Image, edges: Image.Image, grow: int = 4, white: float = 0.85) -> float:
+    """Share of the pixels outside a drawn shoe (its outline's region, grown by grow px) that are
+    not near-white (HSV value < white): smudges and shadows on what should be a white background."""
+    from .hints import drawn_region
+
+    outside = ~ndimage.binary_dilation(drawn_region(edges), iterations=grow)
+    value = np.asarray(shoe.convert("RGB"), np.float32).max(axis=2) / 255
+    return float((value[outside] < white).mean())
+
+
 def mean_colours(images: list[Image.Image], targets: list[Image.Image]) -> np.ndarray:
     """(N, 3) mean RGB in [0, 1] of each image inside its target's shoe silhouette."""
     colours = []
