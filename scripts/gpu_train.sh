@@ -4,8 +4,8 @@
 #   python scripts/gpu_data.py pack --train ../shared/data/edges2shoes/train --extra PAIRS \
 #       --photos ../shared/data/shoe-photos --val ../shared/data/edges2shoes/val --out .gpu/pack.tar
 #   bash scripts/gpu_train.sh .gpu/pack.tar MINUTES OUT_DIR      # on the GPU machine
-#   bash scripts/gpu_train.sh .gpu/pack.tar MINUTES OUT_DIR INIT # one run, from a generator packed by
-#                                                                # gpu_data.py pack-weights, with a fresh D
+#   bash scripts/gpu_train.sh .gpu/pack.tar MINUTES OUT_DIR INIT # session 8's run G4 alone: from a generator
+#                                                                # packed by gpu_data.py pack-weights, fresh D
 #
 # Each run fits its schedule to MINUTES (--budget-minutes) and writes its exported generator
 # in fp16, cut into parts of under 16 MiB (cat them to rebuild), with its logs and samples.
@@ -26,8 +26,8 @@ common=(--data "$data/shoes" --extra-data "$data/extra" --dataset-name edges2sho
         --ngf 32 --norm instance --batch-size 32 --ema 0.999 --augment drawing --bf16 --channels-last --epochs 1 --epochs-decay 1
         --budget-minutes "$minutes" --export-every 8 --val-count 100 --checkpoint-every 1000000
         --sample-every 2000 --log-every 50)
-# Session 8: the same generator (what fits 20 ms on 2 CPU cores), three times R1b's training, and
-# the discriminator's side, which costs nothing at inference: a wider PatchGAN, and a lighter L1 term.
+# Session 8: the same generator (what fits 20 ms on 2 CPU cores), and changes on the training
+# side, which cost nothing at inference: a wider PatchGAN, and a lighter L1 term.
 declare -A recipes=(
   [G1-ndf32]="--ndf 32"
   [G2-ndf64]="--ndf 64"
@@ -35,12 +35,13 @@ declare -A recipes=(
 )
 if [ -n "$init" ]; then
   # The rest of session 8's machine time: G2 went on alone (the GPU was time-shared by three runs).
-  python scripts/gpu_data.py unpack-weights "$init" --out "$data/init"
+  python scripts/gpu_data.py unpack-weights "$init" --out "$data/init" || exit 1
   unset recipes; declare -A recipes=([G4-G2-continued]="--ndf 64 --lr 1e-4 --init-generator $data/init")
 fi
 for name in "${!recipes[@]}"; do
   # shellcheck disable=SC2086
   # A run that overshoots its budget is stopped by SIGINT, which still checkpoints and exports it.
+  # The margin covers loading the pairs, which the budget does not count (three processes at once).
   timeout -s INT "$(python -c "print(int($minutes * 60 + 90))")" \
     python -m train "${common[@]}" ${recipes[$name]} --out "$runs/$name" > "$runs/$name.log" 2>&1 &
 done

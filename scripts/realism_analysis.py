@@ -36,8 +36,8 @@ from train.data import PairedImageFolder  # noqa: E402
 from train.realism import kid, shoe_mask  # noqa: E402
 
 
-def photos(folder: Path, n: int) -> tuple[list[Image.Image], list[Image.Image]]:
-    """The first n (input, photo) pairs of an AtoB folder."""
+def pairs(folder: Path, n: int) -> tuple[list[Image.Image], list[Image.Image]]:
+    """The inputs and the photos of the first n pairs of an AtoB folder."""
     data = PairedImageFolder(folder, "AtoB")
     pairs = [data.load_pair(i) for i in tqdm(range(min(n, len(data))), desc=f"loading {folder.name}", unit="img")]
     return [x for x, _ in pairs], [y for _, y in pairs]
@@ -46,34 +46,32 @@ def photos(folder: Path, n: int) -> tuple[list[Image.Image], list[Image.Image]]:
 def with_colour(image: Image.Image, mask: np.ndarray, colour: np.ndarray) -> Image.Image:
     """The image with its mean colour inside mask moved to colour, its shading kept."""
     a = np.asarray(image, np.float32) / 255
-    if mask.any():
-        a[mask] += colour - a[mask].mean(0)
+    a[mask] += colour - a[mask].mean(0)
     return Image.fromarray((a.clip(0, 1) * 255).round().astype(np.uint8))
 
 
 def mask_of(photo: Image.Image) -> np.ndarray:
+    """The shoe's silhouette (the whole image if none is found)."""
     return shoe_mask(np.asarray(photo, np.float32) / 255)
 
 
 def degraded_rows(train: list[Image.Image], size: int) -> dict[str, list[Image.Image]]:
     masks = [mask_of(p) for p in train]
-    mean_colour = np.mean([np.asarray(p, np.float32)[m].mean(0) / 255 for p, m in zip(train, masks) if m.any()], 0)
-    full = train[0].size
+    mean_colour = np.mean([np.asarray(p, np.float32)[m].mean(0) / 255 for p, m in zip(train, masks)], 0)
     return {
         "train photos": train,
-        f"train photos, {size} px": [p.resize((size, size), Image.Resampling.BICUBIC).resize(full, Image.Resampling.BICUBIC) for p in train],
+        f"train photos, {size} px": [p.resize((size, size), Image.Resampling.BICUBIC).resize(p.size, Image.Resampling.BICUBIC) for p in train],
         **{f"train photos, blur {s}": [p.filter(ImageFilter.GaussianBlur(s)) for p in train] for s in (1, 2)},
         "train photos, brown": [with_colour(p, m, mean_colour) for p, m in zip(train, masks)],
     }  # fmt: skip
 
 
-def model_rows(weights: str, inputs: list[Image.Image], targets: list[Image.Image]) -> dict[str, list[Image.Image]]:
-    translator = load_translator(weights)
+def model_rows(translator, inputs: list[Image.Image], targets: list[Image.Image]) -> dict[str, list[Image.Image]]:
     outputs = [translator(x).resize(y.size, Image.Resampling.BICUBIC) for x, y in tqdm(list(zip(inputs, targets)), desc="translating", unit="img")]
     oracle = []
     for out, y in zip(outputs, targets):
         m = mask_of(y)
-        oracle.append(with_colour(out, m, np.asarray(y, np.float32)[m].mean(0) / 255 if m.any() else 0))
+        oracle.append(with_colour(out, m, np.asarray(y, np.float32)[m].mean(0) / 255))
     return {"model": outputs, "model, oracle colour": oracle}
 
 
@@ -83,10 +81,11 @@ def main() -> int:
     p.add_argument("--data", required=True, type=Path, help="a folder with train/ and val/ pairs")
     p.add_argument("--count", type=int, default=200, help="photos per row")
     args = p.parse_args()
-    val_inputs, val_photos = photos(args.data / "val", args.count)
-    _, train_photos = photos(args.data / "train", args.count)
-    rows = degraded_rows(train_photos, load_translator(args.weights).size)
-    rows.update(model_rows(args.weights, val_inputs, val_photos))
+    translator = load_translator(args.weights)
+    val_inputs, val_photos = pairs(args.data / "val", args.count)
+    _, train_photos = pairs(args.data / "train", args.count)
+    rows = degraded_rows(train_photos, translator.size)
+    rows.update(model_rows(translator, val_inputs, val_photos))
     for name, images in rows.items():
         print(json.dumps({"row": name, **kid(images, val_photos)}), flush=True)
     return 0

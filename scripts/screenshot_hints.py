@@ -3,7 +3,7 @@
     python scripts/screenshot_hints.py --out docs/app_hints.png
 
 Starts `python app.py` on the shipped weights and drives it in headless Chromium
-(/usr/bin/chromium, through Playwright) with the browser tests' own helpers.
+(Debian's chromium, through Playwright) with the browser tests' own helpers.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import start_app, stop_app  # noqa: E402
-from tests.test_app_browser import SHOE, open_canvas, settle, stroke  # noqa: E402
+from tests.test_app_browser import CHROMIUM, LAUNCH_ARGS, SHOE, open_canvas, settle, stroke  # noqa: E402
 
 LACE = [(0.3, 0.5), (0.4, 0.5)]
 RED_DABS = [(0.26, 0.55), (0.46, 0.53), (0.36, 0.62), (0.6, 0.6), (0.8, 0.63)]
@@ -31,7 +31,7 @@ def main() -> int:
     proc, url = start_app(ROOT / "weights")
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
             page = open_canvas(browser, url)
             stroke(page, SHOE)
             stroke(page, LACE, moves=8)
@@ -39,7 +39,7 @@ def main() -> int:
             for x, y in RED_DABS:
                 stroke(page, [(x, y), (x + 0.02, y)], moves=4)
             settle(page)
-            page.wait_for_timeout(1000)
+            page.wait_for_timeout(1000)  # settle sees the last result arrive; give the browser time to paint it
             page.screenshot(path=str(args.out))
             browser.close()
     finally:

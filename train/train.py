@@ -479,7 +479,7 @@ def load_initial_hint_adapter(G: UNetGenerator, source: str) -> None:
         G.hint_adapter.load_state_dict(init.hint_adapter.state_dict())
     except RuntimeError as e:
         raise ValueError(f"--init-hint-adapter {source}: its adapter is not the one this run builds "
-                         f"({init.config} against {G.config}); give the same --hint-adapter, --size and --ngf.\n{e}") from None
+                         f"({init.config} against {G.config}); give the same --hint-adapter, --size, --ngf and --norm.\n{e}") from None
 
 
 def discriminator_step(D, D_train, opt_d, x, y, fake, autocast, one_pass: bool) -> torch.Tensor:

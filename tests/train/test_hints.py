@@ -122,6 +122,7 @@ def test_a_trained_hint_adapter_moves_onto_another_base_model(tmp_path):
     load_initial_hint_adapter(G, str(tmp_path / "with"))
     trained = load_file(tmp_path / "with" / "model.safetensors")
     state = G.state_dict()
+    assert any(k.startswith("hint_adapter.") for k in trained)
     assert all(torch.equal(state[k], v) for k, v in trained.items() if k.startswith("hint_adapter."))
     assert all(torch.equal(state[k], v) for k, v in base.state_dict().items())  # the base is the other model's
     with pytest.raises(ValueError, match="has no hint adapter"):
@@ -129,6 +130,22 @@ def test_a_trained_hint_adapter_moves_onto_another_base_model(tmp_path):
     wider = UNetGenerator(GeneratorConfig(image_size=32, ngf=8, norm="instance", hints=True, hint_adapter=8))
     with pytest.raises(ValueError, match="give the same --hint-adapter"):
         load_initial_hint_adapter(wider, str(tmp_path / "with"))
+
+
+def test_a_training_run_starts_its_adapter_from_init_hint_adapter(tmp_path):
+    write_ab_folder(tmp_path / "d" / "train", 8)
+    write_ab_folder(tmp_path / "d" / "val", 4, start=100)
+    train(tiny_config(tmp_path / "d", tmp_path / "base", norm="instance", max_steps=1))
+    first = dict(norm="instance", hints=True, hint_adapter=4, init_generator=str(tmp_path / "base" / "generator"), max_steps=2)
+    train(tiny_config(tmp_path / "d", tmp_path / "first", **first))
+    trained = load_file(tmp_path / "first" / "generator" / "model.safetensors")
+    seen = []
+    cfg = tiny_config(tmp_path / "d", tmp_path / "moved", **{**first, "max_steps": 1},
+                      init_hint_adapter=str(tmp_path / "first" / "generator"), lr=0.0)  # fmt: skip
+    train(cfg, on_step=lambda step, G, D: seen.append({k: v.clone() for k, v in G.state_dict().items()}))
+    adapter = [k for k in trained if k.startswith("hint_adapter.")]
+    assert adapter and all(torch.equal(seen[0][k], trained[k].float()) for k in adapter)
+    assert "the adapter starting from the one in" in (tmp_path / "moved" / "generator" / "README.md").read_text()
 
 
 def test_a_hint_adapter_leaves_the_base_models_batch_norm_statistics_alone(tmp_path):

