@@ -7,7 +7,7 @@ mirrored (toe left) and drawn small in a corner of the canvas, as people draw. T
 through the app's own canvas preprocessing.
 
 It also prints how clean the background stays: the share of the pixels outside the drawn
-outlines (train.realism.off_shoe_grey) that are not near-white (value < 0.85).
+outlines (train.realism.off_shoe_grey) that are not near-white (a channel below 0.85).
 """
 
 from __future__ import annotations

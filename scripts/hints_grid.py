@@ -22,7 +22,9 @@ from torchvision.utils import save_image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model import load_translator  # noqa: E402
+from model import UNetGenerator, load_generator, load_translator  # noqa: E402
+from model.translate import Translator  # noqa: E402
+from train.train import load_initial_generator, load_initial_hint_adapter  # noqa: E402
 from model.edges import drawing_to_edges  # noqa: E402
 from model.hints import paint_hints  # noqa: E402
 from model.images import to_tensor  # noqa: E402
@@ -47,12 +49,23 @@ def dabs_inside(edges: Image.Image, colour, count: int = 6, radius: int = 4) -> 
     return hints
 
 
+def moved_adapter(base: str, adapter_from: str) -> Translator:
+    """base's network with adapter_from's hint adapter beside it, untrained together: what
+    python -m train --init-hint-adapter starts from."""
+    config = load_generator(adapter_from)[0].config
+    generator = UNetGenerator(config)
+    load_initial_generator(generator, base)
+    load_initial_hint_adapter(generator, adapter_from)
+    return Translator(generator, device="cpu")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--weights", default=str(ROOT / "weights" / "edges2shoes"))
     p.add_argument("--out", type=Path, default=ROOT / "weights" / "edges2shoes" / "hints.png")
+    p.add_argument("--adapter-from", help="another model's hint adapter beside --weights (a model without one), as it is")
     args = p.parse_args()
-    translate = load_translator(args.weights, device="cpu")
+    translate = moved_adapter(args.weights, args.adapter_from) if args.adapter_from else load_translator(args.weights, device="cpu")
     if not translate.takes_hints:
         p.error(f"{args.weights} takes no colour hints")
     tiles = []

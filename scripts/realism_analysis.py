@@ -39,8 +39,8 @@ from train.realism import kid, shoe_mask  # noqa: E402
 def pairs(folder: Path, n: int) -> tuple[list[Image.Image], list[Image.Image]]:
     """The inputs and the photos of the first n pairs of an AtoB folder."""
     data = PairedImageFolder(folder, "AtoB")
-    pairs = [data.load_pair(i) for i in tqdm(range(min(n, len(data))), desc=f"loading {folder.name}", unit="img")]
-    return [x for x, _ in pairs], [y for _, y in pairs]
+    loaded = [data.load_pair(i) for i in tqdm(range(min(n, len(data))), desc=f"loading {folder.name}", unit="img")]
+    return [x for x, _ in loaded], [y for _, y in loaded]
 
 
 def with_colour(image: Image.Image, mask: np.ndarray, colour: np.ndarray) -> Image.Image:
