@@ -1,9 +1,10 @@
-"""Dataset tools: download an official pix2pix dataset, combine A/B folders, make edge maps.
+"""Dataset tools: download an official pix2pix dataset, combine A/B folders, make edge maps, keep well-outlined pairs.
 
     python -m train.datasets download facades --dest data/
     python -m train.datasets combine --a photos/A --b photos/B --out data/mine/train
     python -m train.datasets edges --photos my_bags/ --out ~/data/edges2bags/train
     python -m train.datasets edges --photos ../shared/data/shoe-photos --out ~/pix2pix-data/shoe-photos-edges
+    python -m train.datasets outlined --pairs ~/pix2pix-data/shoe-photos-edges --out ~/pix2pix-data/shoe-photos-outlined
 
 Downloads come from the pix2pix authors' server (or --base-url / PIX2PIX_DATASETS_URL),
 stream to a temporary file with a progress bar, are checked against a SHA-256 when one
@@ -17,6 +18,7 @@ import argparse
 import hashlib
 import multiprocessing
 import os
+import shutil
 import sys
 import tarfile
 import urllib.request
@@ -131,8 +133,7 @@ def make_edge_pairs(photos: Path, out: Path, size: int = 256, workers: int | Non
     files = sorted(p for p in Path(photos).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DatasetError(f"{photos} holds no images.")
-    if Path(out).resolve().is_relative_to(PROJECT_ROOT):
-        raise DatasetError(f"{out} is inside the project checkout; write data outside it (dataset images are never committed).")
+    refuse_inside_project(out)
     out.mkdir(parents=True, exist_ok=True)
     names = [p.relative_to(photos).with_suffix("").as_posix().replace("/", "_") for p in files]
     if len(set(names)) != len(names):
@@ -144,6 +145,38 @@ def make_edge_pairs(photos: Path, out: Path, size: int = 256, workers: int | Non
     for message in failed:
         print(f"skipped {message}", file=sys.stderr)
     return len(jobs) - len(failed)
+
+
+def outlined_pairs(pairs: Path, out: Path, max_outside: float = 0.005) -> tuple[int, int]:
+    """Keep the AB pairs (edge map | photo) whose edge map outlines the whole shoe: at most
+    max_outside of the photo's pixels outside the drawn region (train.realism.off_shoe_grey)
+    are not white. Made edges that miss a pale sole or a shadowed heel would teach a model to
+    paint past the lines people draw. Kept pairs are hard-linked (copied across devices)."""
+    from .realism import off_shoe_grey
+
+    if not Path(pairs).is_dir() or not (files := list_images(pairs)):
+        raise DatasetError(f"{pairs} holds no images; pass the folder of AB pairs that 'edges' wrote.")
+    refuse_inside_project(out)
+    out.mkdir(parents=True, exist_ok=True)
+    kept = 0
+    for path in tqdm(files, desc="outlined", unit="pair"):
+        ab = load_image(path)
+        w = ab.width // 2
+        if off_shoe_grey(ab.crop((w, 0, 2 * w, ab.height)), ab.crop((0, 0, w, ab.height))) > max_outside:
+            continue
+        dst = out / path.name
+        dst.unlink(missing_ok=True)
+        try:
+            os.link(path, dst)
+        except OSError:
+            shutil.copyfile(path, dst)
+        kept += 1
+    return kept, len(files)
+
+
+def refuse_inside_project(out: Path) -> None:
+    if Path(out).resolve().is_relative_to(PROJECT_ROOT):
+        raise DatasetError(f"{out} is inside the project checkout; write data outside it (dataset images are never committed).")
 
 
 def _one_thread() -> None:
@@ -169,12 +202,20 @@ def main(argv=None) -> int:
     e.add_argument("--out", type=Path, required=True)
     e.add_argument("--size", type=int, default=256)
     e.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    o = sub.add_parser("outlined", help="keep the pairs whose edge map outlines the whole shoe")
+    o.add_argument("--pairs", type=Path, required=True)
+    o.add_argument("--out", type=Path, required=True)
+    o.add_argument("--max-outside", type=float, default=0.005,
+                   help="largest share of non-white photo pixels outside the drawn region (default 0.005)")  # fmt: skip
     args = p.parse_args(argv)
     try:
         if args.command == "download":
             print(f"extracted to {download(args.name, args.dest, args.base_url, args.sha256)}")
         elif args.command == "combine":
             print(f"wrote {combine(args.a, args.b, args.out)} pairs to {args.out}")
+        elif args.command == "outlined":
+            kept, total = outlined_pairs(args.pairs, args.out, args.max_outside)
+            print(f"kept {kept} of {total} pairs in {args.out}")
         else:
             print(f"wrote {make_edge_pairs(args.photos, args.out, args.size, args.workers)} pairs to {args.out}")
     except DatasetError as e:

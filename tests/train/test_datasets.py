@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from tests.conftest import synthetic_pair
 from train.data import PairedImageFolder
@@ -116,3 +116,37 @@ def test_edge_pairs_from_photos(tmp_path):
     assert ab.shape == (64, 128)
     edges = ab[:, :64]
     assert (edges < 128).sum() > 20 and (edges > 200).mean() > 0.8  # dark lines on white
+
+
+def outlined_pair(spill: bool) -> Image.Image:
+    """An edge map with a box outline | a photo of a grey shoe filling the box, spilling below it if asked."""
+    edges = Image.new("RGB", (64, 64), "white")
+    ImageDraw.Draw(edges).rectangle((10, 20, 54, 40), outline="black")
+    photo = Image.new("RGB", (64, 64), "white")
+    ImageDraw.Draw(photo).rectangle((10, 20, 54, 58 if spill else 40), fill=(90, 60, 40))
+    ab = Image.new("RGB", (128, 64), "white")
+    ab.paste(edges, (0, 0))
+    ab.paste(photo, (64, 0))
+    return ab
+
+
+def test_outlined_keeps_only_pairs_whose_edges_outline_the_whole_shoe(tmp_path, capsys):
+    pairs = tmp_path / "pairs"
+    pairs.mkdir()
+    outlined_pair(spill=False).save(pairs / "clean.png")
+    outlined_pair(spill=True).save(pairs / "spills.png")  # edges missed the lower part of the shoe
+    assert main(["outlined", "--pairs", str(pairs), "--out", str(tmp_path / "kept")]) == 0
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["clean.png"]
+    assert "kept 1 of 2 pairs" in capsys.readouterr().out
+    assert (pairs / "spills.png").exists()  # the source folder is left as it was
+
+
+def test_outlined_explains_a_missing_folder_and_refuses_to_write_into_the_checkout(tmp_path, capsys):
+    assert main(["outlined", "--pairs", str(tmp_path / "nowhere"), "--out", str(tmp_path / "kept")]) == 2
+    assert "holds no images" in capsys.readouterr().err
+    (tmp_path / "pairs").mkdir()
+    outlined_pair(spill=False).save(tmp_path / "pairs" / "a.png")
+    inside = Path(__file__).resolve().parents[2] / "data-should-not-be-here"
+    assert main(["outlined", "--pairs", str(tmp_path / "pairs"), "--out", str(inside)]) == 2
+    assert "inside the project checkout" in capsys.readouterr().err
+    assert not inside.exists()
