@@ -8,6 +8,9 @@ through the app's own canvas preprocessing.
 
 It also prints how clean the background stays: the share of the pixels outside the drawn
 outlines (train.realism.off_shoe_grey) that are not near-white (a channel below 0.85).
+One drawing is a noisy sample of that, so --redraw N also measures N more drawings of each
+shape, drawn with other pen wobbles (scripts/make_examples.py, seeds 1..N), in the same three
+variants.
 """
 
 from __future__ import annotations
@@ -38,10 +41,23 @@ def variants(drawing: Image.Image):
     yield small
 
 
+def redrawn_grey(translate, count: int) -> dict[str, np.ndarray]:
+    """Off-shoe grey of each shape of make_examples.DRAWINGS, redrawn with seeds 1..count, per variant."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from make_examples import DRAWINGS, draw_shoe
+
+    grey = {}
+    for name, strokes in DRAWINGS.items():
+        edges = [drawing_to_edges(v, size=256) for seed in range(1, count + 1) for v in variants(draw_shoe(strokes, seed=seed))]
+        grey[name] = np.array([off_shoe_grey(translate(e), e) for e in edges])
+    return grey
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--weights", default=str(ROOT / "weights" / "edges2shoes"))
     p.add_argument("--out", type=Path, default=ROOT / "weights" / "edges2shoes" / "drawings.png")
+    p.add_argument("--redraw", type=int, default=0, metavar="N", help="also measure N redrawings of each shape")
     args = p.parse_args()
     translate = load_translator(args.weights, device="cpu")
     rows, grey = ([], [], []), []
@@ -55,6 +71,12 @@ def main() -> int:
     save_sample_grid(args.out, *(torch.stack(r) for r in rows))
     print(f"wrote {args.out} ({len(rows[0])} drawings)")
     print(f"off-shoe grey: {100 * np.mean(grey):.2f}% of the background (worst drawing {100 * np.max(grey):.2f}%)")
+    if args.redraw:
+        redrawn = redrawn_grey(translate, args.redraw)
+        every = np.concatenate(list(redrawn.values()))
+        shapes = ", ".join(f"{name} {100 * g.mean():.2f}%" for name, g in redrawn.items())
+        print(f"over {len(every)} redrawings: off-shoe grey {100 * every.mean():.2f}%, "
+              f"{100 * np.mean(every > 0.02):.1f}% of the drawings above 2%; by shape: {shapes}")  # fmt: skip
     return 0
 
 

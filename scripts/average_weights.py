@@ -1,0 +1,63 @@
+"""Average the weights of models fine-tuned from one start: a model soup (Wortsman et al. 2022).
+
+    python scripts/average_weights.py RUN_A/generator RUN_B/generator --out ~/pix2pix-runs/soup
+    python scripts/average_weights.py A B --mix 0.7 0.3 --out OUT
+
+Models that share a starting point sit in one basin, so their average is a model too, often
+better than either: it evens out the swings of GAN training from one checkpoint to the next.
+Every input must be the same network (same generator config). The output folder gets the
+averaged model.safetensors and the first input's config.json, which records the inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+
+def average(folders: list[Path], mix: list[float]) -> dict[str, torch.Tensor]:
+    states = [load_file(f / "model.safetensors") for f in folders]
+    if any(s.keys() != states[0].keys() for s in states):
+        raise SystemExit("error: the models hold different tensors; average only models of one network.")
+    out = {}
+    for name, first in states[0].items():
+        if not first.is_floating_point():
+            out[name] = first  # counters such as batch norm's step count
+            continue
+        out[name] = sum(w * s[name].float() for w, s in zip(mix, states)).to(first.dtype)
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("folders", type=Path, nargs="+", help="weights folders (config.json + model.safetensors)")
+    p.add_argument("--mix", type=float, nargs="+", help="one weight per folder (default: equal); normalised to sum to 1")
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args()
+    mix = args.mix or [1.0] * len(args.folders)
+    if len(mix) != len(args.folders) or min(mix) < 0 or sum(mix) <= 0:
+        raise SystemExit("error: give --mix one non-negative weight per folder.")
+    mix = [w / sum(mix) for w in mix]
+    configs = []
+    for f in args.folders:
+        if not (f / "config.json").is_file() or not (f / "model.safetensors").is_file():
+            raise SystemExit(f"error: {f} is not a weights folder (config.json and model.safetensors).")
+        configs.append(json.loads((f / "config.json").read_text()))
+    if any(c["generator"] != configs[0]["generator"] for c in configs):
+        raise SystemExit("error: the models' generator configs differ; average only models of one network.")
+    state = average(args.folders, mix)
+    args.out.mkdir(parents=True, exist_ok=True)
+    save_file(state, args.out / "model.safetensors")
+    config = dict(configs[0], averaged_from={str(f): w for f, w in zip(args.folders, mix)})
+    (args.out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    print(f"wrote the average of {len(args.folders)} models to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
