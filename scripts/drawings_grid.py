@@ -48,7 +48,8 @@ def redrawn_grey(translate, count: int) -> dict[str, np.ndarray]:
 
     grey = {}
     for name, strokes in DRAWINGS.items():
-        edges = [drawing_to_edges(v, size=256) for seed in range(1, count + 1) for v in variants(draw_shoe(strokes, seed=seed))]
+        drawings = [v for seed in range(1, count + 1) for v in variants(draw_shoe(strokes, seed=seed))]
+        edges = [drawing_to_edges(d, size=256) for d in drawings]
         grey[name] = np.array([off_shoe_grey(translate(e), e) for e in edges])
     return grey
 
@@ -59,6 +60,8 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=ROOT / "weights" / "edges2shoes" / "drawings.png")
     p.add_argument("--redraw", type=int, default=0, metavar="N", help="also measure N redrawings of each shape")
     args = p.parse_args()
+    if args.redraw < 0:
+        p.error("--redraw takes a count of 0 or more")
     translate = load_translator(args.weights, device="cpu")
     rows, grey = ([], [], []), []
     for path in sorted((ROOT / "examples" / "edges2shoes").glob("drawing_*.png")):

@@ -28,10 +28,12 @@ from PIL import Image
 from tqdm import tqdm
 
 from model.edges import photo_to_edges
-from model.translate import IMAGE_SUFFIXES
+from model.images import to_rgb
+from model.translate import IMAGE_SUFFIXES, open_image
 from model.weights import atomic_write
 
 from .data import DatasetError, list_images, load_image
+from .realism import off_shoe_grey
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -151,30 +153,45 @@ def outlined_pairs(pairs: Path, out: Path, max_outside: float = 0.005) -> tuple[
     """Keep the AB pairs (edge map | photo) whose edge map outlines the whole shoe: at most
     max_outside of the photo's pixels outside the drawn region (train.realism.off_shoe_grey)
     are not white. Made edges that miss a pale sole or a shadowed heel would teach a model to
-    paint past the lines people draw. Kept pairs are hard-linked (copied across devices)."""
-    from .realism import off_shoe_grey
-
+    paint past the lines people draw. Kept pairs are hard-linked (copied across devices);
+    unreadable files are reported and skipped. Returns (kept, pairs read)."""
     if not Path(pairs).is_dir() or not (files := list_images(pairs)):
         raise DatasetError(f"{pairs} holds no images; pass the folder of AB pairs that 'edges' wrote.")
     refuse_inside_project(out)
+    if Path(out).exists() and any(Path(out).iterdir()):
+        raise DatasetError(f"{out} is not empty; give a new folder, so that it holds exactly the kept pairs.")
     out.mkdir(parents=True, exist_ok=True)
-    kept = 0
+    kept, read = 0, 0
     for path in tqdm(files, desc="outlined", unit="pair"):
-        ab = load_image(path)
-        w = ab.width // 2
-        if off_shoe_grey(ab.crop((w, 0, 2 * w, ab.height)), ab.crop((0, 0, w, ab.height))) > max_outside:
-            continue
-        dst = out / path.name
-        dst.unlink(missing_ok=True)
         try:
-            os.link(path, dst)
-        except OSError:
-            shutil.copyfile(path, dst)
-        kept += 1
-    return kept, len(files)
+            ab = to_rgb(open_image(path))
+        except ValueError as e:
+            print(f"skipped {e}", file=sys.stderr)
+            continue
+        if abs(ab.width - 2 * ab.height) > 1:
+            raise DatasetError(f"{path} is {ab.width}x{ab.height}, not an AB pair (edge map | photo, twice as wide "
+                               "as high); pass the folder of AB pairs that 'edges' wrote.")  # fmt: skip
+        read += 1
+        if is_outlined(ab, max_outside):
+            link_or_copy(path, out / path.name)
+            kept += 1
+    return kept, read
+
+
+def is_outlined(ab: Image.Image, max_outside: float) -> bool:
+    w = ab.width // 2
+    return off_shoe_grey(ab.crop((w, 0, 2 * w, ab.height)), ab.crop((0, 0, w, ab.height))) <= max_outside
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or links not allowed
+        shutil.copyfile(src, dst)
 
 
 def refuse_inside_project(out: Path) -> None:
+    """Dataset images are never committed, so they are never written inside the checkout."""
     if Path(out).resolve().is_relative_to(PROJECT_ROOT):
         raise DatasetError(f"{out} is inside the project checkout; write data outside it (dataset images are never committed).")
 
@@ -214,8 +231,8 @@ def main(argv=None) -> int:
         elif args.command == "combine":
             print(f"wrote {combine(args.a, args.b, args.out)} pairs to {args.out}")
         elif args.command == "outlined":
-            kept, total = outlined_pairs(args.pairs, args.out, args.max_outside)
-            print(f"kept {kept} of {total} pairs in {args.out}")
+            kept, read = outlined_pairs(args.pairs, args.out, args.max_outside)
+            print(f"kept {kept} of {read} pairs in {args.out}")
         else:
             print(f"wrote {make_edge_pairs(args.photos, args.out, args.size, args.workers)} pairs to {args.out}")
     except DatasetError as e:

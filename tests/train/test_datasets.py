@@ -150,3 +150,22 @@ def test_outlined_explains_a_missing_folder_and_refuses_to_write_into_the_checko
     assert main(["outlined", "--pairs", str(tmp_path / "pairs"), "--out", str(inside)]) == 2
     assert "inside the project checkout" in capsys.readouterr().err
     assert not inside.exists()
+
+
+def test_outlined_skips_unreadable_files_and_refuses_what_is_not_a_pair_or_a_fresh_folder(tmp_path, capsys):
+    pairs = tmp_path / "pairs"
+    pairs.mkdir()
+    outlined_pair(spill=False).save(pairs / "clean.png")
+    (pairs / "broken.png").write_bytes(b"not a png")
+    assert main(["outlined", "--pairs", str(pairs), "--out", str(tmp_path / "kept")]) == 0
+    out = capsys.readouterr()
+    assert "broken.png" in out.err and "kept 1 of 1 pairs" in out.out
+    # An existing folder (the source itself included) would mix old and new pairs, or lose the source.
+    assert main(["outlined", "--pairs", str(pairs), "--out", str(pairs)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert sorted(p.name for p in pairs.iterdir()) == ["broken.png", "clean.png"]
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.new("RGB", (64, 64), "white").save(photos / "photo.png")
+    assert main(["outlined", "--pairs", str(photos), "--out", str(tmp_path / "kept2")]) == 2
+    assert "not an AB pair" in capsys.readouterr().err
