@@ -49,9 +49,14 @@ def redrawn_grey(translate, count: int) -> dict[str, np.ndarray]:
     grey = {}
     for name, strokes in DRAWINGS.items():
         drawings = [v for seed in range(1, count + 1) for v in variants(draw_shoe(strokes, seed=seed))]
-        edges = [drawing_to_edges(d, size=256) for d in drawings]
-        grey[name] = np.array([off_shoe_grey(translate(e), e) for e in edges])
+        grey[name] = np.array([off_shoe_grey(*shoe_of(translate, d)) for d in drawings])
     return grey
+
+
+def shoe_of(translate, drawing: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """(shoe, the edge map the model saw), the drawing prepared as the app prepares it."""
+    edges = drawing_to_edges(drawing, size=256)
+    return translate(edges), edges
 
 
 def main() -> int:
@@ -66,8 +71,7 @@ def main() -> int:
     rows, grey = ([], [], []), []
     for path in sorted((ROOT / "examples" / "edges2shoes").glob("drawing_*.png")):
         for drawing in variants(Image.open(path).convert("RGB")):
-            edges = drawing_to_edges(drawing, size=256)  # what the app does with a drawing
-            shoe = translate(edges)
+            shoe, edges = shoe_of(translate, drawing)
             grey.append(off_shoe_grey(shoe, edges))
             for keep, image in zip(rows, (drawing.resize((256, 256)), edges, shoe)):
                 keep.append(to_tensor(image))

@@ -63,9 +63,13 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--weights", default=str(ROOT / "weights" / "edges2shoes"))
     p.add_argument("--out", type=Path, default=ROOT / "weights" / "edges2shoes" / "hints.png")
-    p.add_argument("--adapter-from", help="another model's hint adapter beside --weights (a model without one), as it is")
+    p.add_argument("--adapter-from",
+                   help="another model's hint adapter beside --weights (a model without one), as it is")  # fmt: skip
     args = p.parse_args()
-    translate = moved_adapter(args.weights, args.adapter_from) if args.adapter_from else load_translator(args.weights, device="cpu")
+    if args.adapter_from:
+        translate = moved_adapter(args.weights, args.adapter_from)
+    else:
+        translate = load_translator(args.weights, device="cpu")
     if not translate.takes_hints:
         p.error(f"{args.weights} takes no colour hints")
     tiles = []

@@ -31,6 +31,12 @@ def list_images(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key)
 
 
+def split_ab(ab: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """An AB pair image -> its left (A) and right (B) halves."""
+    w, h = ab.size
+    return ab.crop((0, 0, w // 2, h)), ab.crop((w // 2, 0, w, h))
+
+
 def natural_key(path: Path):
     return (len(path.stem), path.stem) if path.stem.isdigit() else (float("inf"), path.stem)
 
@@ -92,9 +98,7 @@ class PairedImageFolder(torch.utils.data.Dataset):
         """(input, target) PIL images after the direction is applied, before any resizing."""
         a_path, b_path = self.items[index]
         if b_path is None:
-            ab = load_image(a_path)
-            w, h = ab.size
-            a, b = ab.crop((0, 0, w // 2, h)), ab.crop((w // 2, 0, w, h))
+            a, b = split_ab(load_image(a_path))
         else:
             a, b = load_image(a_path), load_image(b_path)
         return (a, b) if self.direction == "AtoB" else (b, a)

@@ -32,7 +32,7 @@ from model.images import to_rgb
 from model.translate import IMAGE_SUFFIXES, open_image
 from model.weights import atomic_write
 
-from .data import DatasetError, list_images, load_image
+from .data import DatasetError, list_images, load_image, split_ab
 from .realism import off_shoe_grey
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -179,8 +179,8 @@ def outlined_pairs(pairs: Path, out: Path, max_outside: float = 0.005) -> tuple[
 
 
 def is_outlined(ab: Image.Image, max_outside: float) -> bool:
-    w = ab.width // 2
-    return off_shoe_grey(ab.crop((w, 0, 2 * w, ab.height)), ab.crop((0, 0, w, ab.height))) <= max_outside
+    edges, photo = split_ab(ab)
+    return off_shoe_grey(photo, edges) <= max_outside
 
 
 def link_or_copy(src: Path, dst: Path) -> None:
