@@ -31,6 +31,7 @@ from model import Translator, WeightsError, load_translator
 from model.edges import drawing_placement, drawing_to_edges, photo_to_edges
 from model.hints import has_alpha, has_hints, paint_hints, place_hints
 from model.images import to_rgb
+from model.translate import RUNTIMES
 
 ROOT = Path(__file__).resolve().parent
 OUTPUT_SIZE = 256  # the paper's size, and the canvas's
@@ -176,11 +177,11 @@ def is_translator(folder: Path) -> bool:
     return config.get("task", "translate") == "translate"
 
 
-def discover_models(weights_dir: Path, overrides: dict[str, str], device: str | None = None):
+def discover_models(weights_dir: Path, overrides: dict[str, str], device: str | None = None, runtime: str = "auto"):
     """Load every model folder in weights_dir, and the overrides (name -> Hub repo id or folder).
 
     An override that cannot be loaded (no network, unknown repo) falls back to weights_dir/name,
-    and a notice says so. Returns (models by name, notices).
+    and a notice says so. runtime: see model.translate.Translator. Returns (models by name, notices).
     """
     models: dict[str, ModelEntry] = {}
     notices = []
@@ -189,14 +190,14 @@ def discover_models(weights_dir: Path, overrides: dict[str, str], device: str | 
         source = overrides.get(name)
         if source:
             try:
-                models[name] = ModelEntry(name, load_translator(source, device), source)
+                models[name] = ModelEntry(name, load_translator(source, device, runtime=runtime), source)
                 continue
             except WeightsError as e:
                 notices.append(f"Could not load **{name}** from `{source}` ({e}). Using the bundled weights instead.")
         local = weights_dir / name
         if (local / "config.json").is_file():
             try:
-                models[name] = ModelEntry(name, load_translator(local, device), str(local))
+                models[name] = ModelEntry(name, load_translator(local, device, runtime=runtime), str(local))
             except WeightsError as e:
                 notices.append(f"The bundled **{name}** model could not be loaded: {e}")
     return dict(sorted(models.items(), key=lambda kv: (kv[1].kind, kv[1].app.get("order", 99), kv[0]))), notices
@@ -480,15 +481,21 @@ def main(argv=None):
     p.add_argument("--model", action="append", default=[], metavar="NAME=REPO_OR_FOLDER",
                    help="load NAME from a Hub repo id or folder (repeatable); env PIX2PIX_MODELS='a=x,b=y'")  # fmt: skip
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--runtime", choices=RUNTIMES, default=os.environ.get("PIX2PIX_RUNTIME", "auto"),
+                   help="onnx: ONNX Runtime on the CPU; torch: eager; auto (default): torch on a GPU, else onnx where installed")  # fmt: skip
     args = p.parse_args(argv)
     specs = [s for s in os.environ.get("PIX2PIX_MODELS", "").split(",") if s.strip()] + args.model
-    models, notices = discover_models(args.weights_dir, parse_overrides(specs), args.device)
+    try:
+        models, notices = discover_models(args.weights_dir, parse_overrides(specs), args.device, args.runtime)
+    except ValueError as e:  # a runtime this machine cannot give
+        raise SystemExit(f"error: {e}") from None
     if not models:
         raise SystemExit(f"No models found in {args.weights_dir} (each needs config.json and model.safetensors).")
     for notice in notices:
         print("notice:", notice.replace("**", ""))
     cuda = torch.cuda.is_available() and args.device != "cpu"
-    print(f"models on {next(iter(models.values())).translator.device}: {', '.join(models)}", flush=True)
+    first = next(iter(models.values())).translator
+    print(f"models on {first.device} ({first.runtime}): {', '.join(models)}", flush=True)
     demo = build_app(models, notices)
     # One inference at a time on the CPU: two would fight over the same cores and both slow down.
     demo.queue(default_concurrency_limit=4 if cuda else 1, max_size=64)

@@ -13,6 +13,7 @@ import argparse
 import copy
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import torch
@@ -49,15 +50,59 @@ def inference_network(generator: UNetGenerator) -> UNetGenerator:
     return generator
 
 
-class Translator:
-    """Callable: PIL image of any size and mode -> translated PIL image of the same size."""
+RUNTIMES = ("auto", "onnx", "torch")
 
-    def __init__(self, generator: UNetGenerator, meta: dict | None = None, device: str | torch.device | None = None):
+
+def choose_runtime(runtime: str, device: torch.device) -> str:
+    """auto: torch on a GPU; on the CPU, ONNX Runtime where it is installed, else eager torch."""
+    from .onnx_runtime import onnxruntime_available
+
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    if runtime == "onnx":
+        if device.type != "cpu":
+            raise ValueError("the onnx runtime runs on the CPU; use runtime='torch' on a GPU")
+        if not onnxruntime_available():
+            raise ValueError("runtime 'onnx' needs the onnx and onnxruntime packages: pip install onnx onnxruntime")
+        return "onnx"
+    if runtime == "auto" and device.type == "cpu" and onnxruntime_available():
+        return "onnx"
+    return "torch"
+
+
+class Translator:
+    """Callable: PIL image of any size and mode -> translated PIL image of the same size.
+
+    runtime: "onnx" runs the network through ONNX Runtime (CPU), "torch" eagerly, "auto" picks
+    (see choose_runtime). Seeded dropout variations always run on torch.
+    """
+
+    def __init__(self, generator: UNetGenerator, meta: dict | None = None, device: str | torch.device | None = None,
+                 runtime: str = "auto"):  # fmt: skip
         self.meta = meta or {}
         self.config = generator.config
         self.device = torch.device(device) if device else default_device()
+        self.runtime = choose_runtime(runtime, self.device)
         self.generator = inference_network(generator).to(self.device).to(memory_format=torch.channels_last)
         self.dropouts = [m for m in self.generator.modules() if isinstance(m, nn.Dropout)]
+        self.onnx = None
+        if self.runtime == "onnx":
+            self.onnx = self.onnx_network(generator, required=runtime == "onnx")
+            self.runtime = "onnx" if self.onnx is not None else "torch"
+
+    @staticmethod
+    def onnx_network(generator: UNetGenerator, required: bool):
+        """The generator on ONNX Runtime; where it cannot be exported or loaded, None (eager torch
+        takes over, with a warning) unless the onnx runtime was asked for by name."""
+        from .onnx_runtime import OnnxNetwork
+
+        try:
+            return OnnxNetwork(generator)
+        except Exception as e:  # an exporter or runtime this install cannot run: torch still can
+            if required:
+                raise
+            warnings.warn(f"ONNX Runtime could not take this model ({type(e).__name__}: {e}); running it on eager torch")
+            return None
 
     @property
     def size(self) -> int:
@@ -87,6 +132,8 @@ class Translator:
 
         hints: (N, 4, size, size) colours and mask (model.hints), for models with hint channels.
         """
+        if seed is None and self.onnx is not None:
+            return self.onnx(batch, hints)
         batch = batch.to(self.device).contiguous(memory_format=torch.channels_last)
         hints = None if hints is None else hints.to(self.device).contiguous(memory_format=torch.channels_last)
         if seed is None:
@@ -111,10 +158,10 @@ class Translator:
 
 
 def load_translator(path_or_repo: str | os.PathLike, device: str | torch.device | None = None,
-                    revision: str | None = None) -> Translator:  # fmt: skip
-    """A Translator from a weights folder or a Hugging Face Hub repo id."""
+                    revision: str | None = None, runtime: str = "auto") -> Translator:  # fmt: skip
+    """A Translator from a weights folder or a Hugging Face Hub repo id; runtime: see Translator."""
     generator, meta = load_generator(path_or_repo, revision)
-    return Translator(generator, meta, device)
+    return Translator(generator, meta, device, runtime)
 
 
 def open_image(path: str | os.PathLike) -> Image.Image:
@@ -136,13 +183,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", required=True, help="weights folder or Hub repo id")
     p.add_argument("--seed", type=int, default=None, help="turn dropout noise on, with this seed")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                   help="onnx: ONNX Runtime on the CPU; torch: eager; auto: torch on a GPU, else onnx where installed")  # fmt: skip
     p.add_argument("--hints", type=Path, default=None,
                    help="an RGBA image the size of INPUT: its opaque pixels are colour hints (models trained with --hints)")  # fmt: skip
     args = p.parse_args(argv)
 
     from tqdm import tqdm
 
-    translator = load_translator(args.weights, device=args.device)
+    try:
+        translator = load_translator(args.weights, device=args.device, runtime=args.runtime)
+    except ValueError as e:
+        p.error(str(e))
     hints = None
     if args.hints is not None:
         if not translator.takes_hints:

@@ -1,20 +1,22 @@
-"""Latency of the shipped models against the paper's U-Net 256, and training speed, each in one run.
+"""Latency of the shipped models on eager torch and on ONNX Runtime, and training speed, each in one run.
 
-    python scripts/benchmark.py                      # weights/edges2shoes, 2 threads
-    python scripts/benchmark.py --weights weights/facades --threads 1 --repeats 100
+    python scripts/benchmark.py                      # every shipped generator, 2 threads
+    python scripts/benchmark.py --weights weights/edges2shoes runs/new/generator --repeats 100
     python scripts/benchmark.py --train              # training speed: see train_benchmark below
 
-Times, for one 256x256 image (batch 1): the whole translation a user waits for (PIL in,
-PIL out: preprocessing, network, resize to 256), the network alone, and the sketch
-preprocessing of the app (canvas -> edge map), and, for a model that takes colour hints,
-the whole translation with six hint dots. The paper's network (U-Net 256, 64 filters,
-54.4M parameters) is timed in the same run, so the printed ratios hold even on a noisy machine.
-Medians over --repeats runs after warm-up. Not a test: it asserts nothing.
+For each model, for one 256x256 image (batch 1): the network alone and the whole translation a
+user waits for (PIL in, PIL out: preprocessing, network, resize to 256), on eager torch and on
+ONNX Runtime (model.onnx_runtime), timed interleaved (one run of each in turn), so that the
+printed ratios hold on a noisy machine; with colour hints too, for a model that takes them.
+Also the app's sketch preprocessing (canvas -> edge map) and the paper's U-Net 256 (64 filters,
+54.4M parameters) on both. Medians (and 90th percentiles) over --repeats runs after warm-up.
+Not a test: it asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -30,21 +32,53 @@ from model import GeneratorConfig, Translator, UNetGenerator, load_translator  #
 from model.edges import drawing_to_edges  # noqa: E402
 
 
-def timeit(fn, repeats: int, warmup: int = 5) -> tuple[float, float]:
-    for _ in range(warmup):
-        fn()
-    times = []
+def timeit(fns: dict, repeats: int, warmup: int = 5) -> dict[str, tuple[float, float]]:
+    """Median and p90 milliseconds of each function, run in turn so that they share the machine's moods."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in fns}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return statistics.median(times) * 1000, times[int(0.9 * (len(times) - 1))] * 1000
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(t) * 1000, sorted(t)[int(0.9 * (len(t) - 1))] * 1000) for name, t in times.items()}
+
+
+def shipped_generators() -> list[str]:
+    return [str(p.parent) for p in sorted((ROOT / "weights").glob("*/config.json"))
+            if "generator" in json.loads(p.read_text())]  # fmt: skip
+
+
+def red_dabs(size: tuple[int, int]) -> Image.Image:
+    """Six red dabs inside the benchmark's outline, as scripts/hints_grid.py places them."""
+    hints = Image.new("RGBA", size, (0, 0, 0, 0))
+    for x in range(40, 220, 30):
+        ImageDraw.Draw(hints).ellipse((x, 170, x + 8, 178), fill=(214, 40, 40, 255))
+    return hints
+
+
+def model_rows(weights: str, edges: Image.Image, repeats: int, device: str) -> list[tuple[str, float, float, float]]:
+    """(what is timed, eager median, ONNX Runtime median, ONNX Runtime p90) for one model."""
+    eager = load_translator(weights, device=device, runtime="torch")
+    fast = load_translator(weights, device=device, runtime="onnx")
+    image = edges
+    x = eager.preprocess(image)[None]
+    cases = {"network": (lambda t: t.translate_tensor(x)), "whole translation": (lambda t: t(image))}
+    if eager.takes_hints:
+        hints = red_dabs(image.size)
+        cases["whole translation, colour hints"] = lambda t: t(image, hints=hints)
+    rows = []
+    for case, run in cases.items():
+        timed = timeit({"torch": lambda: run(eager), "onnx": lambda: run(fast)}, repeats)
+        rows.append((case, timed["torch"][0], timed["onnx"][0], timed["onnx"][1]))
+    return rows
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--weights", default=str(ROOT / "weights" / "edges2shoes"))
+    p.add_argument("--weights", nargs="*", default=None, help="weights folders (default: every shipped generator)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=50)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -60,35 +94,33 @@ def main() -> int:
 
         return train_benchmark(args.threads, args.steps, args.device, args.compile, args.official)
 
+    from model.onnx_runtime import onnxruntime_available
+
+    if args.device != "cpu" or not onnxruntime_available():
+        print("ONNX Runtime times need the CPU and the onnxruntime package (pip install onnxruntime)")
+        return 1
     drawing = Image.new("RGBA", (384, 384), (0, 0, 0, 0))
     ImageDraw.Draw(drawing).line([(40, 250), (60, 150), (200, 140), (340, 230), (340, 280), (40, 285), (40, 250)],
                                  fill=(0, 0, 0, 255), width=4)  # fmt: skip
     edges = drawing_to_edges(drawing, 256)
-    shipped = load_translator(args.weights, device=args.device)
-    paper = Translator(UNetGenerator(GeneratorConfig(256, ngf=64)).eval(), device=args.device)
-    x_shipped = shipped.preprocess(edges)[None]
-    x_paper = paper.preprocess(edges)[None]
-
-    rows = [
-        ("shipped: whole translation 256 -> 256", timeit(lambda: shipped(edges), args.repeats)),
-        ("shipped: network only", timeit(lambda: shipped.translate_tensor(x_shipped), args.repeats)),
-        ("app: canvas -> edge map", timeit(lambda: drawing_to_edges(drawing, 256), args.repeats)),
-        ("paper U-Net 256 ngf64: network only", timeit(lambda: paper.translate_tensor(x_paper), max(10, args.repeats // 3))),
-    ]
-    if shipped.takes_hints:  # six red dabs inside the outline, as scripts/hints_grid.py places them
-        hints = Image.new("RGBA", edges.size, (0, 0, 0, 0))
-        for x in range(40, 220, 30):
-            ImageDraw.Draw(hints).ellipse((x, 170, x + 8, 178), fill=(214, 40, 40, 255))
-        rows.append(("shipped: whole translation, colour hints", timeit(lambda: shipped(edges, hints=hints), args.repeats)))
-    g = shipped.config
-    print(f"torch {torch.__version__}, {args.device}, {args.threads} thread(s), batch 1; shipped: {args.weights} "
-          f"(U-Net {g.image_size}, ngf {g.ngf}, {g.norm} norm)")  # fmt: skip
-    print(f"{'':40s} {'median ms':>10s} {'p90 ms':>8s}")
-    for name, (median, p90) in rows:
-        print(f"{name:40s} {median:10.1f} {p90:8.1f}")
-    paper_ms = rows[3][1][0]
-    print(f"ratio paper network / shipped network: {paper_ms / rows[1][1][0]:.1f}x")
-    print(f"ratio paper network / shipped whole translation: {paper_ms / rows[0][1][0]:.1f}x")
+    print(f"torch {torch.__version__}, onnxruntime {__import__('onnxruntime').__version__}, {args.device}, "
+          f"{args.threads} thread(s), batch 1, 256x256 in and out")  # fmt: skip
+    print(f"{'model':16s} {'':34s} {'torch ms':>9s} {'onnx ms':>8s} {'onnx p90':>9s} {'torch/onnx':>11s}")
+    for weights in args.weights or shipped_generators():
+        g = load_translator(weights, device="cpu", runtime="torch").config
+        name = f"{Path(weights).name}"
+        for case, eager_ms, onnx_ms, onnx_p90 in model_rows(weights, edges, args.repeats, args.device):
+            print(f"{name:16s} {case:34s} {eager_ms:9.1f} {onnx_ms:8.1f} {onnx_p90:9.1f} {eager_ms / onnx_ms:10.2f}x")
+            name = ""
+        print(f"{'':16s} (U-Net {g.image_size}, ngf {g.ngf}" + (f", outer {g.outer_ngf}" if g.outer_ngf else "") + ")")
+    sketch = timeit({"sketch": lambda: drawing_to_edges(drawing, 256)}, args.repeats)["sketch"]
+    print(f"{'app':16s} {'canvas -> edge map':34s} {sketch[0]:9.1f}")
+    paper = UNetGenerator(GeneratorConfig(256, ngf=64)).eval()
+    eager, fast = Translator(paper, device="cpu", runtime="torch"), Translator(paper, device="cpu", runtime="onnx")
+    x = eager.preprocess(edges)[None]
+    timed = timeit({"torch": lambda: eager.translate_tensor(x), "onnx": lambda: fast.translate_tensor(x)}, max(10, args.repeats // 5))
+    print(f"{'paper U-Net 256':16s} {'network (ngf 64, 54.4M parameters)':34s} {timed['torch'][0]:9.1f} {timed['onnx'][0]:8.1f} "
+          f"{timed['onnx'][1]:9.1f} {timed['torch'][0] / timed['onnx'][0]:10.2f}x")  # fmt: skip
     return 0
 
 
