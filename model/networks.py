@@ -26,6 +26,7 @@ class GeneratorConfig:
     upsample: str = "transposed"  # the paper's 4x4 transposed convolutions, or "resize": nearest 2x then a 3x3 conv (Odena et al. 2016, no checkerboard)
     hints: bool = False  # colour hints: 4 more inputs, the hint colours (RGB in [-1, 1]) and the mask of where they are
     hint_adapter: int = 0  # with hints: 0 puts them beside the input; N > 0 gives them a side encoder of width N (HintAdapter)
+    outer_ngf: int = 0  # width of the outermost level (0: ngf, the paper's); > 0: a thin level around the net of half the size, whose outermost layers stay without norm (train/grow.py), so 256 px costs little more than 128
 
     HINT_CHANNELS = 4  # a class constant, not a field
 
@@ -37,7 +38,12 @@ class GeneratorConfig:
     @property
     def widths(self) -> list[int]:
         """The encoder's widths, level by level: 64, 128, 256, 512, 512, ... at ngf 64."""
-        return level_widths(self.ngf, self.num_levels)
+        return level_widths(self.ngf, self.num_levels, self.outer_ngf)
+
+    @property
+    def hint_adapter_widths(self) -> list[int]:
+        """The hint adapter's widths: thin where the U-Net is, so that it keeps its shape one level up."""
+        return level_widths(self.hint_adapter, self.num_levels, self.hint_adapter if self.outer_ngf else 0)
 
     @property
     def num_levels(self) -> int:
@@ -104,13 +110,21 @@ def init_weights(net: nn.Module, std: float = 0.02) -> None:
             nn.init.zeros_(m.bias)
 
 
-def level_widths(first: int, levels: int) -> list[int]:
-    """Widths that double level by level up to 8x the first, as in the paper's encoder."""
+def level_widths(first: int, levels: int, outer: int = 0) -> list[int]:
+    """Widths that double level by level up to 8x the first, as in the paper's encoder.
+
+    outer > 0 puts one level of that width outside them: the net of one size smaller, one level up.
+    """
+    if outer:
+        return [outer] + level_widths(first, levels - 1)
     return [first * min(2**i, 8) for i in range(levels)]
 
 
-def encoder(in_channels: int, widths: list[int], norm: str) -> nn.ModuleList:
-    """The U-Net's encoder, one module per level: C64-C128-...; no norm on the first layer, nor on the 1x1 bottleneck."""
+def encoder(in_channels: int, widths: list[int], norm: str, outer: bool = False) -> nn.ModuleList:
+    """The U-Net's encoder, one module per level: C64-C128-...; no norm on the first layer, nor on the 1x1 bottleneck.
+
+    outer: the first level is a thin level around a smaller net, whose own first layer (level 1) keeps no norm.
+    """
     # A conv followed by BatchNorm needs no bias; InstanceNorm here has no affine, so it does.
     bias = norm == "instance"
 
@@ -120,7 +134,7 @@ def encoder(in_channels: int, widths: list[int], norm: str) -> nn.ModuleList:
 
     n = len(widths)
     levels = nn.ModuleList([nn.Conv2d(in_channels, widths[0], 4, 2, 1, bias=bias)])
-    levels.extend(down(widths[i - 1], widths[i], normalise=i < n - 1) for i in range(1, n))
+    levels.extend(down(widths[i - 1], widths[i], normalise=i < n - 1 and not (outer and i == 1)) for i in range(1, n))
     return levels
 
 
@@ -135,8 +149,8 @@ class HintAdapter(nn.Module):
 
     def __init__(self, config: GeneratorConfig):
         super().__init__()
-        widths = level_widths(config.hint_adapter, config.num_levels)
-        self.down = encoder(config.in_channels + GeneratorConfig.HINT_CHANNELS, widths, config.norm)
+        widths = config.hint_adapter_widths
+        self.down = encoder(config.in_channels + GeneratorConfig.HINT_CHANNELS, widths, config.norm, config.outer_ngf > 0)
         self.to_skips = nn.ModuleList(nn.Conv2d(w, skip, 1) for w, skip in zip(widths, config.widths))
         init_weights(self)
         for conv in self.to_skips:
@@ -160,17 +174,18 @@ class UNetGenerator(nn.Module):
         bias = c.norm == "instance"
         widths = c.widths
 
-        def up(cin, cout, dropout):
-            layers = [nn.ReLU(), upsampling(c.upsample, cin, cout, bias), norm_layer(c.norm, cout)]
+        def up(cin, cout, dropout, normalise=True):
+            layers = [nn.ReLU(), upsampling(c.upsample, cin, cout, bias)] + ([norm_layer(c.norm, cout)] if normalise else [])
             return nn.Sequential(*layers, nn.Dropout(c.dropout)) if dropout else nn.Sequential(*layers)
 
-        self.down = encoder(c.input_channels, widths, c.norm)
+        self.down = encoder(c.input_channels, widths, c.norm, c.outer_ngf > 0)
         # Decoder, innermost first; its input is the skip concatenated with the layer below,
         # except for the innermost. Dropout in the first three decoder blocks (appendix 6.1.1).
         self.up = nn.ModuleList()
         for i in range(n - 1, 0, -1):
             cin = widths[i] if i == n - 1 else 2 * widths[i]
-            self.up.append(up(cin, widths[i - 1], dropout=(n - 1 - i) < 3 and c.dropout > 0))
+            # Around a thin outer level, the smaller net's own output layer (i == 1) keeps no norm either.
+            self.up.append(up(cin, widths[i - 1], dropout=(n - 1 - i) < 3 and c.dropout > 0, normalise=not (c.outer_ngf and i == 1)))
         self.out = nn.Sequential(nn.ReLU(), upsampling(c.upsample, 2 * widths[0], c.out_channels, True), nn.Tanh())
         init_weights(self)
         if c.hint_adapter < 0 or c.hint_adapter and not c.hints:

@@ -83,3 +83,21 @@ def test_patchgan_min_image_size(field, smallest):
     if field > 1:
         with pytest.raises(RuntimeError):
             d(x[..., :-2, :-2], x[..., :-2, :-2])
+
+
+def test_a_thin_outer_level_wraps_the_net_of_half_the_size():
+    config = GeneratorConfig(image_size=256, ngf=32, norm="instance", outer_ngf=16)
+    assert config.widths == [16, 32, 64, 128, 256, 256, 256, 256]
+    g = UNetGenerator(config)
+    half = UNetGenerator(GeneratorConfig(image_size=128, ngf=32, norm="instance"))
+    # The inner levels are the smaller net's, whose outermost layers keep no norm.
+    assert [p.shape for p in g.down[2:].parameters()] == [p.shape for p in half.down[1:].parameters()]
+    assert not any(isinstance(m, nn.InstanceNorm2d) for m in [*g.down[1].modules(), *g.up[-1].modules()])
+    assert any(isinstance(m, nn.InstanceNorm2d) for m in g.down[2].modules())
+    assert g.eval()(torch.randn(1, 3, 256, 256)).shape == (1, 3, 256, 256)
+
+
+def test_a_config_saved_before_outer_ngf_still_loads():
+    saved = GeneratorConfig(image_size=128, ngf=32).to_dict()
+    del saved["outer_ngf"]
+    assert GeneratorConfig.from_dict(saved).widths == GeneratorConfig(image_size=128, ngf=32).widths
