@@ -37,8 +37,8 @@ def _unflatten_optimizer(prefix: str, tensors: dict, meta: dict) -> dict:
 
 
 def save_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, step: int, train_config: dict,
-                    elapsed_s: float = 0.0, generator_ema=None) -> None:  # fmt: skip
-    nets = {"G.": generator, "D.": discriminator, "G_ema.": generator_ema}
+                    elapsed_s: float = 0.0, generator_ema=None, feature_discriminator=None, opt_f=None) -> None:  # fmt: skip
+    nets = {"G.": generator, "D.": discriminator, "G_ema.": generator_ema, "F_D.": feature_discriminator}
     tensors = {prefix + k: v.detach().cpu().contiguous() for prefix, net in nets.items() if net is not None
                for k, v in net.state_dict().items()}  # fmt: skip
     tensors["rng.torch"] = torch.get_rng_state()
@@ -53,6 +53,8 @@ def save_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, step:
     }
     _flatten_optimizer("optG", opt_g, tensors, meta)
     _flatten_optimizer("optD", opt_d, tensors, meta)
+    if opt_f is not None:
+        _flatten_optimizer("optF", opt_f, tensors, meta)
     atomic_write(path, lambda p: save_file(tensors, p, metadata=meta))
 
 
@@ -68,7 +70,8 @@ def read_checkpoint(path: Path) -> tuple[dict, dict]:
     return tensors, meta
 
 
-def load_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, generator_ema=None) -> dict:
+def load_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, generator_ema=None,
+                    feature_discriminator=None, opt_f=None) -> dict:  # fmt: skip
     """Restore everything save_checkpoint wrote; returns its metadata (the step to continue from, ...).
 
     A checkpoint without a moving average leaves generator_ema as it is: it starts from the resumed G.
@@ -77,10 +80,17 @@ def load_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, gener
     nets = {"G.": generator, "D.": discriminator}
     if generator_ema is not None and any(k.startswith("G_ema.") for k in tensors):
         nets["G_ema."] = generator_ema
+    if feature_discriminator is not None:
+        if not any(k.startswith("F_D.") for k in tensors):
+            raise WeightsError(f"{path} has no feature discriminator: resume it without --feature-gan-weight, "
+                               "or start a new run from its export with --init-generator.")  # fmt: skip
+        nets["F_D."] = feature_discriminator
     for prefix, net in nets.items():
         net.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
     opt_g.load_state_dict(_unflatten_optimizer("optG", tensors, meta))
     opt_d.load_state_dict(_unflatten_optimizer("optD", tensors, meta))
+    if opt_f is not None:
+        opt_f.load_state_dict(_unflatten_optimizer("optF", tensors, meta))
     torch.set_rng_state(tensors["rng.torch"])
     if "rng.cuda" in tensors and torch.cuda.is_available():
         torch.cuda.set_rng_state(tensors["rng.cuda"])

@@ -29,9 +29,12 @@ def save_loss_curve(csv_path: Path, png_path: Path) -> None:
     if not rows:
         return
     step = [int(r["step"]) for r in rows]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
-    for ax, key, title in zip(axes, ("loss_D", "loss_G_gan", "loss_G_l1"), ("D (halved BCE)", "G: GAN term", "G: L1 term")):
-        values = [float(r[key]) for r in rows]
+    panels = [("loss_D", "D (halved BCE)"), ("loss_G_gan", "G: GAN term"), ("loss_G_l1", "G: L1 term")]
+    if any(float(r.get("loss_F") or 0) for r in rows):  # a discriminator on frozen features (train/feature_gan.py)
+        panels += [("loss_F", "feature D (halved BCE)"), ("loss_G_feature", "G: feature GAN term")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels), 3.4))
+    for ax, (key, title) in zip(axes, panels):
+        values = [float(r[key] or 0) for r in rows]
         ax.plot(step, values, lw=0.5, alpha=0.35, color="C0")
         k = max(1, len(values) // 50)  # a running mean, so the trend shows through GAN noise
         smooth = torch.tensor(values).unfold(0, k, 1).mean(1).tolist() if len(values) >= k else values

@@ -89,6 +89,9 @@ class TrainConfig:
     hint_adapter: int = 0  # with --hints: the width of a side encoder for them (model.networks.HintAdapter); only it trains, so --init-generator's output without hints stays exactly as it is
     init_hint_adapter: str = ""  # with --hint-adapter: start the adapter from this model's (a weights folder or Hub repo id), e.g. to move it onto a retrained --init-generator
     max_steps: int = 0  # pause (checkpoint and export) at this step in all; --resume without it goes on to the end
+    outer_ngf: int = 0  # width of a thin outermost U-Net level (0: ngf); with --init-generator of half the size, that model grows into it (train/grow.py)
+    feature_gan_weight: float = 0.0  # weight of a second GAN term, from a discriminator on frozen ImageNet features (train/feature_gan.py); 0: none
+    feature_backbone: str = "lite1"  # that discriminator's backbone: EfficientNet-Lite1 or -Lite2 (Lite0 measures realism and is never trained against)
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -97,7 +100,7 @@ class TrainConfig:
 
 
 CHOICES = {"direction": ["AtoB", "BtoA"], "norm": ["batch", "instance"], "augment": ["jitter", "drawing", "none"],
-           "upsample": ["transposed", "resize"],
+           "upsample": ["transposed", "resize"], "feature_backbone": ["lite1", "lite2"],
            "receptive_field": [1, 16, 70, 286]}  # fmt: skip
 
 
@@ -247,6 +250,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     last_step = final_step(cfg, steps_per_epoch)
 
     G, D, opt_g, opt_d = build_networks(cfg, device)
+    F_D, opt_f = build_feature_discriminator(cfg, device)
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     if cfg.init_generator and not resume:
         load_initial_generator(G, cfg.init_generator)
@@ -257,7 +261,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     step, elapsed_before = 0, 0.0
     if resume:
         meta = load_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d,
-                               generator_ema=G_ema)  # fmt: skip
+                               generator_ema=G_ema, feature_discriminator=F_D, opt_f=opt_f)  # fmt: skip
         step, elapsed_before = int(meta["step"]), float(meta.get("elapsed_s", 0))
         if distributed:  # each rank continues its own dropout stream
             torch.manual_seed(cfg.seed + rank + 7919 * step)
@@ -271,7 +275,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         sample_set = val_set or PairedImageFolder(train_dir, cfg.direction, cfg.size)
         fixed_val = [torch.stack(t) for t in zip(*(sample_set[i] for i in range(min(6, len(sample_set)))))]
     log_path = out / "losses.csv"
-    fields = ["step", "epoch", "lr", "loss_D", "loss_G_gan", "loss_G_l1", "images_per_s"]
+    fields = ["step", "epoch", "lr", "loss_D", "loss_G_gan", "loss_G_l1", "images_per_s", "loss_F", "loss_G_feature"]
     if main_process and (not resume or not log_path.exists()):
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(fields)
@@ -289,7 +293,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
 
     def checkpoint():
         save_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d, step=step,
-                        train_config=dataclasses.asdict(cfg), elapsed_s=elapsed(), generator_ema=G_ema)  # fmt: skip
+                        train_config=dataclasses.asdict(cfg), elapsed_s=elapsed(), generator_ema=G_ema,
+                        feature_discriminator=F_D, opt_f=opt_f)  # fmt: skip
         save_loss_curve(log_path, out / "loss_curve.png")
 
     def G_eval():
@@ -320,13 +325,18 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     def train_step(x, y, hints):
         with autocast:
             fake = G_train(x, hints)
-        loss_d = torch.zeros((), device=device)
+        loss_d = loss_f = torch.zeros((), device=device)
         if cfg.gan_weight > 0:
             loss_d = discriminator_step(D, D_train, opt_d, x, y, fake, autocast, one_d_pass)
-        gan, l1 = generator_step(D, opt_g, x, y, fake, cfg, autocast)
+        fake_features = None
+        if F_D is not None:  # the backbone runs once on the fakes: D's step reads them detached, G's through them
+            with autocast:
+                fake_features = F_D.features(fake.float())
+            loss_f = feature_discriminator_step(F_D, opt_f, y, fake_features, autocast)
+        gan, l1, gan_f = generator_step(D, opt_g, x, y, fake, cfg, autocast, F_D, fake_features)
         if G_ema is not None:
             G_ema.update_parameters(G)
-        return loss_d, gan, l1
+        return loss_d, gan, l1, loss_f, gan_f
 
     metrics = {}
     one_d_pass = cfg.norm == "instance"
@@ -361,7 +371,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                     for opt in (opt_g, opt_d):
                         for group in opt.param_groups:
                             group["lr"] = lr
-                    loss_d, gan, l1 = train_step(x, y, hints)
+                    loss_d, gan, l1, loss_f, gan_f = train_step(x, y, hints)
                     step += 1
                     if not timing["fitted"] and step >= timing["from_step"]:
                         if timing["from_time"] is None:
@@ -379,7 +389,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                     ips = cfg.batch_size * world / (now - tick)
                     tick = now
                     if main_process and (step % cfg.log_every == 0 or step == last_step):
-                        log.writerow([step, epoch, f"{lr:.3g}", f"{loss_d.item():.4f}", f"{gan.item():.4f}", f"{l1.item():.4f}", f"{ips:.2f}"])
+                        log.writerow([step, epoch, f"{lr:.3g}", f"{loss_d.item():.4f}", f"{gan.item():.4f}", f"{l1.item():.4f}", f"{ips:.2f}",
+                                      f"{loss_f.item():.4f}", f"{gan_f.item():.4f}"])  # fmt: skip
                         bar.set_postfix(epoch=epoch, D=f"{loss_d.item():.3f}", G_gan=f"{gan.item():.3f}",
                                         L1=f"{l1.item():.3f}", img_s=f"{ips:.1f}", refresh=False)  # fmt: skip
                     bar.update()
@@ -426,7 +437,7 @@ def build_networks(cfg: TrainConfig, device) -> tuple[UNetGenerator, PatchDiscri
         raise ValueError(f"--size {cfg.size} is too small for a {cfg.receptive_field}x{cfg.receptive_field} PatchGAN, "
                          f"which needs images of at least {d_config.min_image_size} px; use a smaller --receptive-field.")  # fmt: skip
     g_config = GeneratorConfig(cfg.size, 3, 3, cfg.ngf, cfg.norm, upsample=cfg.upsample, hints=cfg.hints,
-                               hint_adapter=cfg.hint_adapter)  # fmt: skip
+                               hint_adapter=cfg.hint_adapter, outer_ngf=cfg.outer_ngf)  # fmt: skip
     G = UNetGenerator(g_config).to(device)
     D = PatchDiscriminator(d_config).to(device)
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
@@ -437,6 +448,16 @@ def build_networks(cfg: TrainConfig, device) -> tuple[UNetGenerator, PatchDiscri
     opt_g = torch.optim.Adam(trainable, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     return G, D, opt_g, opt_d
+
+
+def build_feature_discriminator(cfg: TrainConfig, device):
+    """The discriminator on frozen ImageNet features and its Adam, or (None, None) without --feature-gan-weight."""
+    if cfg.feature_gan_weight <= 0:
+        return None, None
+    from .feature_gan import FeatureDiscriminator
+
+    F_D = FeatureDiscriminator(cfg.feature_backbone).to(device)
+    return F_D, torch.optim.Adam(F_D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
 
 
 def freeze_base_model(G: UNetGenerator) -> None:
@@ -452,6 +473,16 @@ def load_initial_generator(G: UNetGenerator, source: str) -> None:
     """G's weights from source (--init-generator). Hint channels that source lacks, and a hint
     adapter, start at zero, so that G starts as exactly the source model (without hints)."""
     init, _ = load_generator(source)
+    if init.hint_adapter is not None and G.hint_adapter is None and not G.config.hints:
+        init = without_hint_adapter(init)  # a base-model run starts from a model's base alone
+    if init.config.image_size * 2 == G.config.image_size and G.config.outer_ngf:
+        from .grow import grown_state_dict
+
+        init = init.float()
+        if G.hint_adapter is not None and init.hint_adapter is None:
+            init = with_fresh_hint_adapter(init)
+        G.load_state_dict(grown_state_dict(init, G))
+        return
     if G.hint_adapter is not None and init.config.hints and not init.config.hint_adapter:
         raise ValueError(f"--init-generator {source} takes hints as inputs; a hint adapter sits beside a model without them.")
     # From a model with an adapter of its own, an adapter run takes its base model only: the adapter starts afresh.
@@ -469,12 +500,30 @@ def load_initial_generator(G: UNetGenerator, source: str) -> None:
                          f"({init.config} against {G.config}); give the same --size, --ngf, --norm and --upsample.\n{e}") from None
 
 
+def without_hint_adapter(G: UNetGenerator) -> UNetGenerator:
+    base = UNetGenerator(dataclasses.replace(G.config, hints=False, hint_adapter=0))
+    base.load_state_dict({k: v for k, v in G.state_dict().items() if not k.startswith("hint_adapter.")})
+    return base
+
+
+def with_fresh_hint_adapter(G: UNetGenerator, width: int = 16) -> UNetGenerator:
+    full = UNetGenerator(dataclasses.replace(G.config, hints=True, hint_adapter=width))
+    full.load_state_dict({**full.state_dict(), **G.state_dict()})
+    return full
+
+
 def load_initial_hint_adapter(G: UNetGenerator, source: str) -> None:
     """G's hint adapter from source's (--init-hint-adapter): a trained adapter is a far better
     start than zeros for the same task beside a retrained base model."""
     init, _ = load_generator(source)
     if init.hint_adapter is None:
         raise ValueError(f"--init-hint-adapter {source}: that model has no hint adapter to start from.")
+    if init.config.image_size * 2 == G.config.image_size and G.config.outer_ngf:  # grown, beside a grown base
+        from .grow import grown_state_dict
+
+        grown = grown_state_dict(init.float(), UNetGenerator(G.config))
+        G.hint_adapter.load_state_dict({k[len("hint_adapter.") :]: v for k, v in grown.items() if k.startswith("hint_adapter.")})
+        return
     try:
         G.hint_adapter.load_state_dict(init.hint_adapter.state_dict())
     except RuntimeError as e:
@@ -501,8 +550,25 @@ def discriminator_step(D, D_train, opt_d, x, y, fake, autocast, one_pass: bool) 
     return loss.detach()
 
 
-def generator_step(D, opt_g, x, y, fake, cfg: TrainConfig, autocast) -> tuple[torch.Tensor, torch.Tensor]:
-    """One update of G: fool D (frozen, unwrapped) and stay close to the target in L1. Returns (gan, l1)."""
+def feature_discriminator_step(F_D, opt_f, y, fake_features, autocast) -> torch.Tensor:
+    """One update of the feature discriminator's heads: real photos -> 1, the fakes' features -> 0."""
+    from .feature_gan import feature_discriminator_loss
+
+    F_D.requires_grad_(True)
+    opt_f.zero_grad(set_to_none=True)
+    with autocast, torch.no_grad():
+        real_features = F_D.features(y)
+    with autocast:
+        loss = feature_discriminator_loss([r.float() for r in F_D(real_features)],
+                                          [f.float() for f in F_D([f.detach() for f in fake_features])])  # fmt: skip
+    loss.backward()
+    opt_f.step()
+    return loss.detach()
+
+
+def generator_step(D, opt_g, x, y, fake, cfg: TrainConfig, autocast, F_D=None, fake_features=None):
+    """One update of G: fool D (frozen, unwrapped), and the feature discriminator if there is one, and
+    stay close to the target in L1. Returns (gan, l1, feature gan)."""
     D.requires_grad_(False)
     opt_g.zero_grad(set_to_none=True)
     fake_logits = None
@@ -510,9 +576,17 @@ def generator_step(D, opt_g, x, y, fake, cfg: TrainConfig, autocast) -> tuple[to
         with autocast:
             fake_logits = D(x, fake).float()
     loss, gan, l1 = generator_loss(fake_logits, fake.float(), y, cfg.l1_weight, cfg.gan_weight)
+    gan_f = torch.zeros((), device=fake.device)
+    if F_D is not None:
+        from .feature_gan import feature_generator_loss
+
+        F_D.requires_grad_(False)
+        with autocast:
+            gan_f = feature_generator_loss([f.float() for f in F_D(fake_features)])
+        loss = loss + cfg.feature_gan_weight * gan_f
     loss.backward()
     opt_g.step()
-    return gan.detach(), l1.detach()
+    return gan.detach(), l1.detach(), gan_f.detach()
 
 
 def stop_on_signals(stop: threading.Event, bar):
