@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         args.output.mkdir(parents=True, exist_ok=True)
     elif args.input.exists():
         pairs = [(args.input, args.output)]
+        args.output.parent.mkdir(parents=True, exist_ok=True)
     else:
         p.error(f"{args.input} does not exist")
     failed = 0
