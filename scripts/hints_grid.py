@@ -10,6 +10,7 @@ placed inside the drawn outline. It also prints each shoe's mean colour (HSV).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def dabs_inside(edges: Image.Image, colour, count: int = 6, radius: int = 4) -> 
 def moved_adapter(base: str, adapter_from: str) -> Translator:
     """base's network with adapter_from's hint adapter beside it, untrained together: what
     python -m train --init-hint-adapter starts from."""
-    config = load_generator(adapter_from)[0].config
+    width = load_generator(adapter_from)[0].config.hint_adapter
+    config = dataclasses.replace(load_generator(base)[0].config, hints=True, hint_adapter=width)
     generator = UNetGenerator(config)
     load_initial_generator(generator, base)
     load_initial_hint_adapter(generator, adapter_from)
