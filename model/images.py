@@ -25,15 +25,26 @@ def to_rgb(image: Image.Image, channels: int = 3) -> Image.Image:
     return image.convert("L" if channels == 1 else "RGB")
 
 
+def to_array(image: Image.Image) -> np.ndarray:
+    """8-bit RGB or L image -> float32 array (C, H, W) in [-1, 1]."""
+    a = np.asarray(image, dtype=np.uint8)
+    a = a[..., None] if a.ndim == 2 else a
+    return np.ascontiguousarray(a.transpose(2, 0, 1)).astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+
+
+def array_to_pil(a: np.ndarray) -> Image.Image:
+    """Float array (C, H, W) in [-1, 1] -> 8-bit RGB or L image."""
+    a = np.round((np.clip(a.astype(np.float32), -1, 1) + np.float32(1)) * np.float32(127.5)).astype(np.uint8).transpose(1, 2, 0)
+    return Image.fromarray(np.ascontiguousarray(a[..., 0]), "L") if a.shape[2] == 1 else Image.fromarray(np.ascontiguousarray(a), "RGB")
+
+
+# The tensor forms go through numpy: no torch thread pool wakes for them, which would spin on
+# the cores that ONNX Runtime's own threads need next (model/onnx_runtime.py).
 def to_tensor(image: Image.Image) -> torch.Tensor:
     """8-bit RGB or L image -> float tensor (C, H, W) in [-1, 1]."""
-    a = torch.from_numpy(np.array(image, dtype=np.uint8, copy=True))
-    a = a[..., None] if a.ndim == 2 else a
-    return a.permute(2, 0, 1).float().div(127.5).sub(1.0)
+    return torch.from_numpy(to_array(image))
 
 
 def to_pil(tensor: torch.Tensor) -> Image.Image:
     """Float tensor (C, H, W) in [-1, 1] -> 8-bit RGB or L image."""
-    a = tensor.detach().float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).cpu()
-    a = a.permute(1, 2, 0).numpy()
-    return Image.fromarray(a[..., 0], "L") if a.shape[2] == 1 else Image.fromarray(a, "RGB")
+    return array_to_pil(tensor.detach().float().cpu().numpy())

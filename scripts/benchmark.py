@@ -6,7 +6,7 @@
 
 For each model, for one 256x256 image (batch 1): the network alone and the whole translation a
 user waits for (PIL in, PIL out: preprocessing, network, resize to 256), on eager torch and on
-ONNX Runtime (model.onnx_runtime), timed interleaved (one run of each in turn), so that the
+ONNX Runtime (model.onnx_runtime), timed interleaved (alternating blocks of runs), so that the
 printed ratios hold on a noisy machine; with colour hints too, for a model that takes them.
 Also the app's sketch preprocessing (canvas -> edge map) and the paper's U-Net 256 (64 filters,
 54.4M parameters) on both. Medians (and 90th percentiles) over --repeats runs after warm-up.
@@ -32,17 +32,19 @@ from model import GeneratorConfig, Translator, UNetGenerator, load_translator  #
 from model.edges import drawing_to_edges  # noqa: E402
 
 
-def timeit(fns: dict, repeats: int, warmup: int = 5) -> dict[str, tuple[float, float]]:
-    """Median and p90 milliseconds of each function, run in turn so that they share the machine's moods."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
+def timeit(fns: dict, repeats: int, block: int = 5) -> dict[str, tuple[float, float]]:
+    """Median and p90 milliseconds of each function, timed in alternating blocks of `block` runs, so that
+    they share the machine's moods. Each block starts after a pause and one untimed run: torch's
+    OpenMP threads spin for a while after their last op, on the cores another runtime needs."""
     times = {name: [] for name in fns}
-    for _ in range(repeats):
+    while min(len(t) for t in times.values()) < repeats:
         for name, fn in fns.items():
-            start = time.perf_counter()
+            time.sleep(0.3)
             fn()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(block):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
     return {name: (statistics.median(t) * 1000, sorted(t)[int(0.9 * (len(t) - 1))] * 1000) for name, t in times.items()}
 
 
