@@ -22,7 +22,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import gradio as gr
+# The app sends nothing anywhere: Gradio's usage analytics stay off, whatever the environment says.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+import gradio as gr  # noqa: E402
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
@@ -451,7 +454,7 @@ def build_api(app: App) -> None:
 def build_app(models: dict[str, ModelEntry], notices: list[str] | None = None) -> gr.Blocks:
     app = App(models)
     device = next(iter(models.values())).translator.device.type if models else "cpu"
-    with gr.Blocks(title="pix2pix: draw edges, get a shoe") as demo:
+    with gr.Blocks(title="pix2pix: draw edges, get a shoe", analytics_enabled=False) as demo:
         gr.Markdown(
             "# pix2pix: draw edges, get a shoe\n"
             "A conditional GAN (Isola et al., CVPR 2017) turns line drawings into shoes and label maps into "

@@ -100,3 +100,15 @@ def test_an_app_with_only_an_edges_model_serves(tiny_weights_dir, tmp_path):
     finally:
         log = stop_app(proc)
     assert "Traceback" not in log, log
+
+
+def test_the_app_turns_gradios_analytics_off_itself(tiny_weights_dir):
+    import json
+    import urllib.request
+
+    proc, url = start_app(tiny_weights_dir, extra_env={"GRADIO_ANALYTICS_ENABLED": "True"})
+    try:
+        config = json.loads(urllib.request.urlopen(f"{url}/config", timeout=10).read())
+    finally:
+        stop_app(proc)
+    assert config["analytics_enabled"] is False
