@@ -16,6 +16,11 @@ DATASET_CREDITS = {
 }
 
 
+def where(path: str) -> str:
+    """A folder as the card names it: a path in the repository as it is, a folder elsewhere by its name alone."""
+    return Path(path).name if Path(path).is_absolute() or path.startswith("~") else path
+
+
 def write_model_card(folder: Path, run: Path | None = None, extra: str = "") -> Path:
     """Write folder/README.md from folder/config.json; copies the run's loss curve and latest samples."""
     folder = Path(folder)
@@ -66,13 +71,13 @@ def render_card(config: dict, images: list[str], extra: str = "") -> str:
         lines += ["## Validation metrics", "", f"Over {metrics['count']} validation images, [0, 1] range, at the training size:", "",
                   "| L1 | PSNR (dB) | SSIM |", "|---|---|---|", f"| {metrics['l1']:.4f} | {metrics['psnr']:.2f} | {metrics['ssim']:.4f} |", ""]  # fmt: skip
     if tc:
-        keys = ("size", "ngf", "ndf", "receptive_field", "batch_size", "lr", "l1_weight", "gan_weight", "epochs", "epochs_decay",
-                "augment", "ema")  # fmt: skip
-        start = f", starting from the weights then in `{tc['init_generator']}`" if tc.get("init_generator") else ""
+        keys = ("size", "ngf", "outer_ngf", "ndf", "receptive_field", "batch_size", "lr", "l1_weight", "gan_weight", "epochs", "epochs_decay",
+                "augment", "ema", "feature_gan_weight", "feature_backbone")  # fmt: skip
+        start = f", starting from the weights then in `{where(tc['init_generator'])}`" if tc.get("init_generator") else ""
         if tc.get("hint_adapter"):
             start += " (only its hint adapter trained: the network it sits beside stayed frozen)"
         if tc.get("init_hint_adapter"):
-            start += f", the adapter starting from the one in `{tc['init_hint_adapter']}`"
+            start += f", the adapter starting from the one in `{where(tc['init_hint_adapter'])}`"
         lines += ["## Training", "", f"Trained for {config.get('step', '?')} steps{start}, with:", "", "| setting | value |", "|---|---|"]
         lines += [f"| {k} | {tc[k]} |" for k in keys if k in tc] + [""]
     if extra:
