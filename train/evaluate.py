@@ -33,7 +33,7 @@ from .data import DatasetError, PairedImageFolder
 from .hints import dots
 from .metrics import ImageMetrics, to_unit
 from .plots import save_sample_grid
-from .realism import MissingExtras
+from .realism import MissingExtras, check_extras
 
 
 def mean_image(folder: Path, direction: str) -> Image.Image:
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     p.add_argument("--baseline", choices=["white", "mean"], help="score a trivial output instead of a model")
     p.add_argument("--train-data", type=Path, help="training folder, for --baseline mean")
     p.add_argument("--limit", type=int, default=None, help="score only the first N pairs")
-    p.add_argument("--grid", type=Path, default=Path("eval_grid.png"), help="where to write the grid PNG")
+    p.add_argument("--grid", type=Path, default=None, help="where to write the grid PNG (default: outputs/eval_NAME.png)")
     p.add_argument("--device", default=None)
     p.add_argument("--fcn-score", action="store_true",
                    help="segment outputs and real photos with --segmenter and score them against the input labels")  # fmt: skip
@@ -116,7 +116,11 @@ def main(argv=None) -> int:
         p.error("give either --weights or --baseline")
     if args.hint_dots < 0 or (args.hint_dots and not args.weights):
         p.error("--hint-dots takes a number >= 0, and a model (--weights)")
+    name = Path(args.weights).name if args.weights else f"baseline_{args.baseline}"
+    args.grid = args.grid or Path("outputs") / f"eval_{name}.png"
     try:
+        if args.realism:
+            check_extras()  # before the minutes of scoring, not after
         if args.weights:
             translator = load_translator(args.weights, device=args.device)
             if args.hint_dots and not translator.takes_hints:

