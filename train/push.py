@@ -16,6 +16,30 @@ from model.weights import CONFIG_NAME, WEIGHTS_NAME
 UPLOAD_PATTERNS = ["*.safetensors", "*.json", "*.md", "*.png"]
 
 
+class HubAccessError(RuntimeError):
+    """No token, no Hub, or a refused token: said in one line, before any work."""
+
+
+def check_hub_access(token: str | None = None) -> str:
+    """The name the token belongs to, asked of the Hub; HubAccessError where the push could not work."""
+    from huggingface_hub import HfApi, constants, get_token
+
+    token = token or get_token()
+    if not token:
+        raise HubAccessError("no Hugging Face token: set HF_TOKEN, or run `hf auth login`, then try again")
+    try:
+        return HfApi(token=token).whoami()["name"]
+    except Exception as e:  # huggingface_hub's errors never include the token
+        status = getattr(getattr(e, "response", None), "status_code", None)
+        if status in (401, 403):
+            raise HubAccessError(f"the Hub at {constants.ENDPOINT} refused the token ({status}): make a new one with "
+                                 "write access at huggingface.co/settings/tokens") from None  # fmt: skip
+        if status is not None:
+            raise HubAccessError(f"the Hub at {constants.ENDPOINT} answered {status}: try again later") from None
+        raise HubAccessError(f"cannot reach the Hub at {constants.ENDPOINT} ({type(e).__name__}): check the network "
+                             "(or HF_ENDPOINT)") from None  # fmt: skip
+
+
 def push_to_hub(folder: Path, repo_id: str, private: bool = False, token: str | None = None) -> str:
     from huggingface_hub import HfApi
 
@@ -36,6 +60,11 @@ def main(argv=None) -> int:
     p.add_argument("--repo", required=True, help="USER/NAME")
     p.add_argument("--private", action="store_true")
     args = p.parse_args(argv)
+    try:
+        check_hub_access()
+    except HubAccessError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     try:
         print(f"uploaded: {push_to_hub(args.weights, args.repo, args.private)}")
     except Exception as e:  # huggingface_hub's errors never include the token

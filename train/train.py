@@ -41,6 +41,7 @@ from .hints import HINT_DOTS, NO_HINT_SHARE, dots, hue_jitter, random_counts, sa
 from .losses import discriminator_loss, generator_loss
 from .metrics import ImageMetrics, to_unit
 from .plots import save_loss_curve, save_sample_grid
+from .push import HubAccessError
 
 
 @dataclass
@@ -219,6 +220,10 @@ def epoch_indices(n: int, epoch: int, seed: int, batch: int, rank: int, world: i
 
 def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     """Run (or resume) training; on_step(step, G, D), if given, is called after every step."""
+    if cfg.push_to_hub:  # no token or no Hub: say so now, not after hours of training
+        from .push import check_hub_access
+
+        check_hub_access()
     distributed = "RANK" in os.environ  # started by torchrun, even with one process
     if distributed:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
@@ -418,10 +423,19 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         if distributed:
             dist.destroy_process_group()
     if main_process and cfg.push_to_hub:
-        from .push import push_to_hub
-
-        push_to_hub(out / "generator", cfg.push_to_hub)
+        push_when_done(out, cfg.push_to_hub)
     return {"step": step, **metrics}
+
+
+def push_when_done(out: Path, repo: str) -> None:
+    """Upload generator/; if that fails, say in one line that the run is safe and how to push it later."""
+    from .push import push_to_hub
+
+    try:
+        print(f"uploaded: {push_to_hub(out / 'generator', repo)}")
+    except Exception as e:  # huggingface_hub's errors never include the token
+        print(f"the push to {repo} failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). The run is saved; "
+              f"push it with: python -m train.push --weights {out / 'generator'} --repo {repo}", file=sys.stderr)  # fmt: skip
 
 
 def make_augment(cfg: TrainConfig) -> BatchAugment:
@@ -656,7 +670,7 @@ def main(argv=None) -> int:
     cfg, resume = parse_args(argv)
     try:
         result = train(cfg, resume)
-    except (ValueError, WeightsError, FileNotFoundError) as e:  # DatasetError is a ValueError
+    except (ValueError, WeightsError, FileNotFoundError, HubAccessError) as e:  # DatasetError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(json.dumps(result))
