@@ -25,6 +25,10 @@ def hints_to_tensor(hints: Image.Image, size: int) -> torch.Tensor:
     covers any part of an output pixel, so a thin stroke on a large canvas survives.
     """
     rgba = np.asarray(hints.convert("RGBA"), dtype=np.float32) / 255.0
+    if rgba.shape[:2] == (size, size):  # the canvas's own size: nothing to pool, and no torch op to wake its threads
+        mask = (rgba[..., 3] > OPAQUE).astype(np.float32)[None]
+        colour = (rgba[..., :3].transpose(2, 0, 1) * 2 - 1) * mask
+        return torch.from_numpy(np.ascontiguousarray(np.concatenate([colour, mask])))
     mask = torch.from_numpy(rgba[..., 3] > OPAQUE).float()[None]
     colour = torch.from_numpy(rgba[..., :3]).permute(2, 0, 1) * mask
     pooled = F.adaptive_avg_pool2d(torch.cat([colour, mask])[None], size)[0]
