@@ -250,6 +250,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     steps_per_epoch = len(train_set) // (cfg.batch_size * world)
     if steps_per_epoch == 0:
         raise DatasetError(f"{train_dir} has {len(train_set)} pairs, fewer than one batch of {cfg.batch_size} x {world} ranks.")
+    if cfg.feature_gan_weight and distributed:
+        raise ValueError("--feature-gan-weight runs in one process: its discriminator is not shared between torchrun's ranks.")
     if cfg.budget_minutes and distributed:
         raise ValueError("--budget-minutes times one process; give --epochs and --epochs-decay with torchrun.")
     last_step = final_step(cfg, steps_per_epoch)
@@ -373,7 +375,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                             hints = sample_hints(y, counts, g)
                     x, y = x.contiguous(memory_format=memory_format), y.contiguous(memory_format=memory_format)
                     lr = learning_rate(cfg, step, steps_per_epoch)
-                    for opt in (opt_g, opt_d):
+                    for opt in (o for o in (opt_g, opt_d, opt_f) if o is not None):
                         for group in opt.param_groups:
                             group["lr"] = lr
                     loss_d, gan, l1, loss_f, gan_f = train_step(x, y, hints)

@@ -81,3 +81,21 @@ def test_resuming_with_it_a_run_trained_without_it_is_explained(tmp_path, capsys
     train(tiny_config(data, tmp_path / "run", epochs=1, epochs_decay=0, val_count=0))
     assert main(["--resume", "--out", str(tmp_path / "run"), "--feature-gan-weight", "1", "--epochs", "2"]) == 2
     assert "no feature discriminator" in capsys.readouterr().err
+
+
+def test_its_learning_rate_follows_the_schedule(tmp_path, monkeypatch):
+    data = write_ab_folder(tmp_path / "d", 4)
+    seen = []
+    cfg = tiny_config(data, tmp_path / "run", size=32, batch_size=2, epochs=1, epochs_decay=1, feature_gan_weight=1.0,
+                      norm="instance", val_count=0)  # fmt: skip
+    import train.train as train_module
+
+    original = train_module.feature_discriminator_step
+
+    def spy(F_D, opt_f, *args):
+        seen.append(opt_f.param_groups[0]["lr"])
+        return original(F_D, opt_f, *args)
+
+    monkeypatch.setattr(train_module, "feature_discriminator_step", spy)
+    train(cfg)
+    assert seen == pytest.approx([2e-4, 2e-4, 2e-4, 1e-4])  # constant for an epoch of 2 steps, then decaying
