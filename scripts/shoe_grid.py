@@ -26,6 +26,7 @@ from drawings_grid import shoe_of, variants  # noqa: E402
 from model import load_translator  # noqa: E402
 from model.images import to_tensor  # noqa: E402
 from train.data import natural_key, split_ab  # noqa: E402
+from train.plots import save_image_grid  # noqa: E402
 
 VAL_EVERY, VAL_COUNT, PAGE = 12, 16, 4
 
@@ -49,16 +50,8 @@ def save_pages(out: Path, name: str, columns: list[list[Image.Image]]) -> None:
     for page, start in enumerate(range(0, len(rows), PAGE), 1):
         cells = [to_tensor(image) for row in rows[start : start + PAGE] for image in row]
         path = out.parent / f"{out.name}_{name}_{page}.png"
-        save_sample_grid_cells(path, cells, len(columns))
+        save_image_grid(path, cells, len(columns), padding=4)
         print(f"wrote {path}")
-
-
-def save_sample_grid_cells(path: Path, cells: list[torch.Tensor], per_row: int) -> None:
-    from torchvision.utils import save_image
-
-    grid = torch.stack([c.expand(3, -1, -1) for c in cells]).float().add(1).div(2).clamp(0, 1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(grid, path, nrow=per_row, padding=4, pad_value=1.0)
 
 
 def main() -> int:

@@ -13,9 +13,13 @@ from model.weights import atomic_write
 
 def save_sample_grid(path: Path, inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> None:
     """One row per example: input | output | target. Tensors in [-1, 1], (N, C, H, W)."""
-    rows = [t for triple in zip(inputs, outputs, targets) for t in triple]
-    grid = torch.stack([r.expand(3, -1, -1) for r in rows]).float().add(1).div(2).clamp(0, 1)
-    atomic_write(path, lambda p: save_image(grid, p, nrow=3, padding=2, pad_value=1.0, format="png"))
+    save_image_grid(path, [t for triple in zip(inputs, outputs, targets) for t in triple], per_row=3)
+
+
+def save_image_grid(path: Path, cells: list[torch.Tensor], per_row: int, padding: int = 2) -> None:
+    """(C, H, W) tensors in [-1, 1], per_row to a row, on white, as one PNG."""
+    grid = torch.stack([c.expand(3, -1, -1) for c in cells]).float().add(1).div(2).clamp(0, 1)
+    atomic_write(path, lambda p: save_image(grid, p, nrow=per_row, padding=padding, pad_value=1.0, format="png"))
 
 
 def save_loss_curve(csv_path: Path, png_path: Path) -> None:

@@ -37,6 +37,7 @@ from model.weights import WeightsError
 from .augment import BatchAugment
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, read_checkpoint, save_checkpoint
 from .data import DatasetError, PairedImageFolder, PreloadedPairs
+from .feature_gan import FeatureDiscriminator, feature_discriminator_loss, feature_generator_loss
 from .hints import HINT_DOTS, NO_HINT_SHARE, dots, hue_jitter, random_counts, sample_hints
 from .losses import discriminator_loss, generator_loss
 from .metrics import ImageMetrics, to_unit
@@ -470,8 +471,6 @@ def build_feature_discriminator(cfg: TrainConfig, device):
     """The discriminator on frozen ImageNet features and its Adam, or (None, None) without --feature-gan-weight."""
     if cfg.feature_gan_weight <= 0:
         return None, None
-    from .feature_gan import FeatureDiscriminator
-
     F_D = FeatureDiscriminator(cfg.feature_backbone).to(device)
     return F_D, torch.optim.Adam(F_D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
 
@@ -568,8 +567,6 @@ def discriminator_step(D, D_train, opt_d, x, y, fake, autocast, one_pass: bool) 
 
 def feature_discriminator_step(F_D, opt_f, y, fake_features, autocast) -> torch.Tensor:
     """One update of the feature discriminator's heads: real photos -> 1, the fakes' features -> 0."""
-    from .feature_gan import feature_discriminator_loss
-
     F_D.requires_grad_(True)
     opt_f.zero_grad(set_to_none=True)
     with autocast, torch.no_grad():
@@ -594,8 +591,6 @@ def generator_step(D, opt_g, x, y, fake, cfg: TrainConfig, autocast, F_D=None, f
     loss, gan, l1 = generator_loss(fake_logits, fake.float(), y, cfg.l1_weight, cfg.gan_weight)
     gan_f = torch.zeros((), device=fake.device)
     if F_D is not None:
-        from .feature_gan import feature_generator_loss
-
         F_D.requires_grad_(False)
         with autocast:
             gan_f = feature_generator_loss([f.float() for f in F_D(fake_features)])
