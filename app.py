@@ -14,7 +14,6 @@ import base64
 import functools
 import html
 import io
-import json
 import os
 import tempfile
 import threading
@@ -24,6 +23,13 @@ from pathlib import Path
 
 # The app sends nothing anywhere: Gradio's usage analytics stay off, whatever the environment says.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+# On a ZeroGPU Space, CUDA exists only inside functions wrapped by spaces.GPU, and the `spaces`
+# package must come before anything touches CUDA. Elsewhere it is never imported, nor needed.
+ZERO_GPU = os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "t", "true")
+ZERO_GPU_SECONDS = 10  # the most one translation may hold the GPU; short calls get queued first
+if ZERO_GPU:
+    import spaces  # noqa: E402
 
 import gradio as gr  # noqa: E402
 import numpy as np
@@ -35,6 +41,7 @@ from model.edges import drawing_placement, drawing_to_edges, photo_to_edges
 from model.hints import has_alpha, has_hints, paint_hints, place_hints
 from model.images import to_rgb
 from model.translate import RUNTIMES
+from model.weights import is_translator
 
 ROOT = Path(__file__).resolve().parent
 OUTPUT_SIZE = 256  # the paper's size, and the canvas's
@@ -171,15 +178,6 @@ def data_url(image: Image.Image, kind: str = "PNG") -> str:
 # --------------------------------------------------------------------------- models
 
 
-def is_translator(folder: Path) -> bool:
-    """A weights folder of a model the app serves (not, say, the edge detector of the Photo tab)."""
-    try:
-        config = json.loads((folder / "config.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        return False
-    return config.get("task", "translate") == "translate"
-
-
 def discover_models(weights_dir: Path, overrides: dict[str, str], device: str | None = None, runtime: str = "auto"):
     """Load every model folder in weights_dir, and the overrides (name -> Hub repo id or folder).
 
@@ -219,6 +217,17 @@ def parse_overrides(specs: list[str]) -> dict[str, str]:
 # --------------------------------------------------------------------------- the app
 
 
+def on_gpu(models: dict[str, ModelEntry]):
+    """translate(name, image, seed, hints) with the served models. On a ZeroGPU Space it runs
+    inside spaces.GPU, which attaches a GPU for each call in a forked worker: only the arguments
+    (a name, images, a seed) travel to it; the models are already there."""
+
+    def translate(name: str, image: Image.Image, seed: int | None, hints: Image.Image | None) -> Image.Image:
+        return models[name].translator(image, seed=seed, hints=hints)
+
+    return spaces.GPU(duration=ZERO_GPU_SECONDS)(translate) if ZERO_GPU else translate
+
+
 class App:
     """What the page's events and the API call: the models, and one lock around inference."""
 
@@ -228,6 +237,7 @@ class App:
         # down. Each page sends its newest drawing only when its last request is answered, so
         # with N people drawing, each waits for at most N - 1 inferences.
         self.lock = threading.Lock() if not any(m.translator.device.type == "cuda" for m in models.values()) else None
+        self.translate = on_gpu(models)
 
     def model(self, name: str) -> ModelEntry:
         if name not in self.models:
@@ -236,11 +246,12 @@ class App:
 
     def run(self, name: str, image: Image.Image, seed, hints: Image.Image | None = None) -> Image.Image:
         """hints: RGBA colour hints, for models that take them (None otherwise)."""
-        translator, seed = self.model(name).translator, seed_or_none(seed)
+        self.model(name)
+        seed = seed_or_none(seed)
         if self.lock is None:
-            return translator(image, seed=seed, hints=hints)
+            return self.translate(name, image, seed, hints)
         with self.lock:
-            return translator(image, seed=seed, hints=hints)
+            return self.translate(name, image, seed, hints)
 
     def model_hints(self, name: str, hints: Image.Image | None, drawing: Image.Image) -> Image.Image | None:
         """Hints drawn over a drawing, moved and scaled with it as its edge map is (model.hints.place_hints);

@@ -107,6 +107,16 @@ def load_config(folder: str | os.PathLike) -> dict:
         raise WeightsError(f"{path} is not valid JSON ({e}).") from e
 
 
+def is_translator(folder: str | os.PathLike) -> bool:
+    """A weights folder of a translation model the app serves (not, say, the Photo tab's edge
+    detector or the evaluation's segmenter, whose config.json names another task)."""
+    try:
+        config = json.loads((Path(folder) / CONFIG_NAME).read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return config.get("task", "translate") == "translate"
+
+
 def load_generator(path_or_repo: str | os.PathLike, revision: str | None = None) -> tuple[UNetGenerator, dict]:
     """Rebuild the generator from its config and load its weights (as float32), in eval mode."""
     folder = resolve_folder(path_or_repo, revision)

@@ -1,6 +1,7 @@
 """Unit tests of the app's pre- and post-processing (no server)."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -185,3 +186,40 @@ def test_models_sharing_an_examples_folder_list_each_example_once(tiny_weights_d
     assert len(models) == 2
     files = app.drawing_examples(models)
     assert files and len(files) == len(set(files)) == len(models["edges2shoes"].examples())
+
+
+FAKE_SPACES = '''calls = []
+
+
+def GPU(task=None, *, duration=None):
+    def wrap(fn):
+        def on_gpu(*args, **kwargs):
+            calls.append(duration)
+            return fn(*args, **kwargs)
+        return on_gpu
+    return wrap if task is None else wrap(task)
+'''
+
+ZERO_GPU_PROBE = '''
+import sys
+from PIL import Image
+import app
+models, _ = app.discover_models(app.Path(sys.argv[1]), {}, device="cpu", runtime="torch")
+app.App(models).run("edges2shoes", Image.new("RGB", (256, 256), "white"), 0)
+spaces = sys.modules.get("spaces")  # Gradio itself may import it, to look for ZeroGPU
+print("GPU calls:", [] if spaces is None else spaces.calls)
+'''
+
+
+@pytest.mark.parametrize("zero_gpu", ["true", ""])
+def test_inference_runs_inside_spaces_gpu_on_a_zero_gpu_space_only(tiny_weights_dir, tmp_path, zero_gpu):
+    """On ZeroGPU (SPACES_ZERO_GPU=true) each translation goes through spaces.GPU; elsewhere never (the
+    package is not installed here: every other test runs the app without it)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "spaces.py").write_text(FAKE_SPACES)  # stands in for the `spaces` package, which the app never needs here
+    env = {**os.environ, "SPACES_ZERO_GPU": zero_gpu, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
+    out = subprocess.run([sys.executable, "-c", ZERO_GPU_PROBE, str(tiny_weights_dir)], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == ("GPU calls: [10]" if zero_gpu else "GPU calls: []")

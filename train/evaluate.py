@@ -101,7 +101,8 @@ def main(argv=None) -> int:
     p.add_argument("--baseline", choices=["white", "mean"], help="score a trivial output instead of a model")
     p.add_argument("--train-data", type=Path, help="training folder, for --baseline mean")
     p.add_argument("--limit", type=int, default=None, help="score only the first N pairs")
-    p.add_argument("--grid", type=Path, default=None, help="where to write the grid PNG (default: outputs/eval_NAME.png)")
+    p.add_argument("--grid", type=Path, default=None, help="where to write the grid PNG (default: eval_grid.png in the weights folder; "
+                   "outputs/eval_NAME.png for a Hub model or a baseline)")
     p.add_argument("--device", default=None)
     p.add_argument("--fcn-score", action="store_true",
                    help="segment outputs and real photos with --segmenter and score them against the input labels")  # fmt: skip
@@ -117,7 +118,9 @@ def main(argv=None) -> int:
     if args.hint_dots < 0 or (args.hint_dots and not args.weights):
         p.error("--hint-dots takes a number >= 0, and a model (--weights)")
     name = Path(args.weights).name if args.weights else f"baseline_{args.baseline}"
-    args.grid = args.grid or Path("outputs") / f"eval_{name}.png"
+    if args.grid is None:  # beside what it evaluates, where that is a folder here
+        local = args.weights and Path(args.weights).is_dir()
+        args.grid = Path(args.weights) / "eval_grid.png" if local else Path("outputs") / f"eval_{name}.png"
     try:
         if args.realism:
             check_extras()  # before the minutes of scoring, not after

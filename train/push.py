@@ -1,6 +1,8 @@
-"""Upload a weights folder (model.safetensors, config.json, model card, images) to the Hub.
+"""Upload a weights folder (model.safetensors, config.json, model card, images) to the Hub,
+or deploy the app to a Space (train/space.py says what it uploads).
 
     python -m train.push --weights runs/shoes/generator --repo USER/NAME [--private]
+    python -m train.push --space USER/NAME [--private] [--hardware cpu-basic|zero-a10g|t4-small|...]
 
 The token comes from HF_TOKEN or `hf auth login`, as huggingface_hub finds it; it is never printed.
 """
@@ -54,21 +56,45 @@ def push_to_hub(folder: Path, repo_id: str, private: bool = False, token: str | 
     return commit.commit_url
 
 
+def deploy(repo_id: str, hardware: str, private: bool) -> str:
+    """Deploy the app to the Space repo_id, printing what goes up; the Space's URL."""
+    from .space import deploy_space, plan_space
+
+    plan = plan_space(hardware=hardware)
+    sizes = plan.sizes()
+    for name, size in sizes.items():
+        print(f"{size / 1e6:9.2f} MB  {name}")
+    print(f"{sum(sizes.values()) / 1e6:9.2f} MB  in {len(sizes)} files, to the Space {repo_id} ({hardware})", flush=True)
+    return deploy_space(repo_id, plan, hardware, private)
+
+
 def main(argv=None) -> int:
+    from .space import HARDWARE
+
     p = argparse.ArgumentParser(prog="python -m train.push", description=__doc__.split("\n")[0])
-    p.add_argument("--weights", type=Path, required=True)
-    p.add_argument("--repo", required=True, help="USER/NAME")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--repo", help="USER/NAME: a model repo, for the folder --weights")
+    target.add_argument("--space", help="USER/NAME: a Space, for the app and its weights")
+    p.add_argument("--weights", type=Path, help="with --repo: the weights folder to upload")
+    p.add_argument("--hardware", choices=HARDWARE, default="cpu-basic", help="with --space (default: %(default)s)")
     p.add_argument("--private", action="store_true")
     args = p.parse_args(argv)
+    if args.repo and args.weights is None:
+        p.error("--repo needs --weights FOLDER")
     try:
         check_hub_access()
     except HubAccessError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    repo = args.space or args.repo
     try:
-        print(f"uploaded: {push_to_hub(args.weights, args.repo, args.private)}")
+        if args.space:
+            url = deploy(args.space, args.hardware, args.private)
+            print(f"deployed: {url} (it builds, then runs; build logs on that page)")
+        else:
+            print(f"uploaded: {push_to_hub(args.weights, args.repo, args.private)}")
     except Exception as e:  # huggingface_hub's errors never include the token
-        print(f"error: upload to {args.repo} failed: {e}", file=sys.stderr)
+        print(f"error: upload to {repo} failed: {e}", file=sys.stderr)
         return 2
     return 0
 

@@ -68,8 +68,13 @@ def test_missing_realism_extras_are_said_before_any_scoring(tmp_path, capsys, mo
     assert "requirements-eval.txt" in capsys.readouterr().err
 
 
-def test_the_grid_goes_under_outputs_by_default(tmp_path, capsys, monkeypatch):
+def test_the_grid_goes_beside_the_weights_or_under_outputs_by_default(tmp_path, capsys, monkeypatch):
+    from model import GeneratorConfig, UNetGenerator, save_generator
+
     monkeypatch.chdir(tmp_path)
     data = write_ab_folder(tmp_path / "val", 2)
     assert main(["--baseline", "white", "--data", str(data), "--no-realism"]) == 0
     assert (tmp_path / "outputs" / "eval_baseline_white.png").is_file()
+    weights = save_generator(tmp_path / "toy", UNetGenerator(GeneratorConfig(32, ngf=8)), {"direction": "AtoB"})
+    assert main(["--weights", str(weights), "--data", str(data), "--no-realism"]) == 0
+    assert (weights / "eval_grid.png").is_file()

@@ -1,89 +1,19 @@
-"""Uploading to the Hub, against a local server that plays the Hub's upload API (HF_ENDPOINT)."""
+"""Uploading to the Hub, against a local server that plays the Hub's upload API (the hub fixture, HF_ENDPOINT)."""
 
-import base64
-import http.server
-import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-import yaml
 import torch
 from huggingface_hub import ModelCard
 
 from model import GeneratorConfig, UNetGenerator, save_generator
+from tests.train.conftest import TOKEN
 from train.card import write_model_card
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "hf_localTestToken0123456789abcdef"
-
-
-class FakeHub(http.server.BaseHTTPRequestHandler):
-    """Just enough of the Hub: create a repo, pre-upload (all files 'regular'), commit (NDJSON)."""
-
-    log: list = []
-    repos: dict = {}
-
-    def log_message(self, *args):
-        pass
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def reply(self, status: int, body: dict):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        self.log.append(("GET", self.path, self.headers.get("Authorization")))
-        if self.path == "/api/whoami-v2":
-            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                return self.reply(401, {"error": "Invalid credentials"})
-            return self.reply(200, {"name": "someone", "type": "user", "auth": {"accessToken": {"role": "write"}}})
-        self.reply(404, {"error": "not found"})
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.log.append(("POST", self.path, self.headers.get("Authorization")))
-        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return self.reply(401, {"error": "Invalid credentials"})
-        if self.path == "/api/repos/create":
-            request = json.loads(body)
-            repo = f"{request['organization']}/{request['name']}"
-            self.repos[repo] = {"private": request.get("private", request.get("visibility") == "private"), "files": {}}
-            return self.reply(200, {"url": f"{self.base}/{repo}", "name": repo})
-        if self.path == "/api/validate-yaml":  # the client checks the model card's metadata first
-            content = json.loads(body)["content"]
-            yaml.safe_load(content.split("---")[1])
-            return self.reply(200, {"errors": [], "warnings": []})
-        if "/preupload/" in self.path:
-            files = json.loads(body)["files"]
-            return self.reply(200, {"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]})
-        if "/commit/" in self.path:
-            repo = self.path.split("/api/models/")[1].split("/commit/")[0]
-            for line in body.decode().splitlines():
-                item = json.loads(line)
-                if item["key"] == "file":
-                    self.repos[repo]["files"][item["value"]["path"]] = base64.b64decode(item["value"]["content"])
-            return self.reply(200, {"commitUrl": f"{self.base}/{repo}/commit/{'a' * 40}", "commitOid": "a" * 40, "success": True})
-        self.reply(404, {"error": f"unexpected {self.path}"})
-
-
-@pytest.fixture
-def hub():
-    FakeHub.log, FakeHub.repos = [], {}
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", FakeHub
-    server.shutdown()
 
 
 @pytest.fixture
@@ -117,8 +47,9 @@ def test_push_uploads_the_folder_and_never_prints_the_token(hub, weights):
     assert "uploaded:" in out.stdout
     repo = state.repos["someone/pix2pix-toy"]
     assert repo["private"] is True
-    assert set(repo["files"]) == {"model.safetensors", "config.json", "README.md"}
+    assert set(repo["files"]) == {".gitattributes", "model.safetensors", "config.json", "README.md"}
     assert repo["files"]["model.safetensors"] == (weights / "model.safetensors").read_bytes()
+    assert repo["lfs"] == {"model.safetensors"}  # the weights went the LFS way
 
 
 def test_push_with_a_bad_token_fails_cleanly(hub, weights):
