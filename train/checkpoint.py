@@ -3,11 +3,13 @@
 Tensors: both networks (and the generator's moving average, if kept), both Adam states and
 the torch RNG. Metadata (strings): the training config, both network configs, the step and the
 optimizers' param groups.
-Nothing is pickled, so a checkpoint can be loaded from anywhere without risk.
+Nothing is pickled, so a checkpoint can be loaded from anywhere without risk. A SHA-256 of the
+tensors goes into the metadata, so that a damaged file is refused instead of resumed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -36,6 +38,15 @@ def _unflatten_optimizer(prefix: str, tensors: dict, meta: dict) -> dict:
     return {"state": state, "param_groups": json.loads(meta[f"{prefix}.param_groups"])}
 
 
+def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
+    """A digest of every tensor's name and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        digest.update(name.encode())
+        digest.update(tensors[name].detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()
+
+
 def save_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, step: int, train_config: dict,
                     elapsed_s: float = 0.0, generator_ema=None, feature_discriminator=None, opt_f=None) -> None:  # fmt: skip
     nets = {"G.": generator, "D.": discriminator, "G_ema.": generator_ema, "F_D.": feature_discriminator}
@@ -55,6 +66,7 @@ def save_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, step:
     _flatten_optimizer("optD", opt_d, tensors, meta)
     if opt_f is not None:
         _flatten_optimizer("optF", opt_f, tensors, meta)
+    meta["tensors_sha256"] = tensors_sha256(tensors)
     atomic_write(path, lambda p: save_file(tensors, p, metadata=meta))
 
 
@@ -62,11 +74,16 @@ def read_checkpoint(path: Path) -> tuple[dict, dict]:
     """(tensors, metadata) of a checkpoint, with a clear error if it is cut off or not one."""
     from safetensors import safe_open
 
+    path = Path(path)
     tensors = read_safetensors(path)
     with safe_open(str(path), "pt") as f:
         meta = f.metadata() or {}
     if "step" not in meta or "train_config" not in meta:
         raise WeightsError(f"{path} is a safetensors file but not a training checkpoint (no step or config in it).")
+    damaged = "tensors_sha256" in meta and tensors_sha256(tensors) != meta["tensors_sha256"]
+    if damaged or not all(t.isfinite().all() for t in tensors.values() if t.is_floating_point()):
+        raise WeightsError(f"{path} is damaged ({'its tensors do not match their checksum' if damaged else 'it holds NaN or inf'}): "
+                           f"resume from a copy of it, or start a new run from the export, with --init-generator {path.parent / 'generator'}")  # fmt: skip
     return tensors, meta
 
 

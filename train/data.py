@@ -83,8 +83,10 @@ class PairedImageFolder(torch.utils.data.Dataset):
                 raise DatasetError(f"{a_path}: is {sizes[0][0]}x{sizes[0][1]}; an AB pair must be twice as wide as high (A left, B right).")
             if b_path is not None and sizes[0] != sizes[1]:
                 raise DatasetError(f"{a_path} is {sizes[0]} but {b_path} is {sizes[1]}; A and B must have the same size.")
-        except (UnidentifiedImageError, OSError, DatasetError) as e:
+        except (UnidentifiedImageError, OSError, DatasetError, Image.DecompressionBombError) as e:
             msg = str(e) if isinstance(e, DatasetError) else f"{a_path}: cannot be read as an image ({e})."
+            if isinstance(e, Image.DecompressionBombError):  # a pair of that size would be shrunk to 256 px anyway
+                msg = f"{a_path}: is too large to decode safely ({e}). Shrink it first."
             if not self.skip_bad_files:
                 raise DatasetError(msg + " Fix or delete it, or pass --skip-bad-files.") from None
             warnings.warn("skipping " + msg)

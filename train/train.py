@@ -14,6 +14,7 @@ import csv
 import dataclasses
 import inspect
 import json
+import math
 import os
 import re
 import signal
@@ -32,7 +33,7 @@ from tqdm import tqdm
 from model import DiscriminatorConfig, GeneratorConfig, PatchDiscriminator, UNetGenerator, load_generator, save_generator
 from model.images import to_pil
 from model.translate import inference_network
-from model.weights import WeightsError
+from model.weights import WeightsError, atomic_write, remove_stale_temporaries
 
 from .augment import BatchAugment
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, read_checkpoint, save_checkpoint
@@ -112,6 +113,11 @@ def field_help() -> dict[str, str]:
     return dict(re.findall(r"^\s+(\w+): [^=]+= .*?  # (.*)$", source, flags=re.MULTILINE))
 
 
+# The fields that shape the networks: a resumed run cannot change them.
+NETWORK_FIELDS = ("size", "ngf", "ndf", "norm", "upsample", "receptive_field", "outer_ngf", "hints", "hint_adapter",
+                  "feature_backbone")  # fmt: skip
+
+
 def parse_args(argv=None) -> tuple[TrainConfig, bool]:
     p = argparse.ArgumentParser(prog="python -m train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -127,21 +133,30 @@ def parse_args(argv=None) -> tuple[TrainConfig, bool]:
                            metavar=f.name.upper() if f.name not in CHOICES else None, help=text)  # fmt: skip
     p.add_argument("--resume", action="store_true",
                    help="continue OUT's run from its checkpoint, to the end of its schedule or to --max-steps")  # fmt: skip
+    p.add_argument("--overwrite", action="store_true", help="start OUT afresh even where it holds a run (its checkpoint is replaced)")
     args = vars(p.parse_args(argv))
-    resume = args.pop("resume")
+    resume, overwrite = args.pop("resume"), args.pop("overwrite")
     given = {k: v for k, v in args.items() if v is not None}
+    out = Path(given.get("out", TrainConfig.out))
     if resume:
         # The checkpoint's config wins, except for what is given again on the command line.
         # --max-steps is a pause, not part of the schedule: it is never carried over.
-        out = Path(given.get("out", TrainConfig.out))
         try:
             _, meta = read_checkpoint(out / CHECKPOINT_NAME)
         except WeightsError as e:
             p.error(f"cannot resume: {e}")
         saved = {**json.loads(meta["train_config"]), "max_steps": 0}
+        reshaped = [k for k in NETWORK_FIELDS if k in given and given[k] != saved.get(k, getattr(TrainConfig, k))]
+        if reshaped:
+            changes = ", ".join(f"--{k.replace('_', '-')} {given[k]} (the run's: {saved.get(k)})" for k in reshaped)
+            p.error(f"cannot resume with other networks: {changes}. Resume without them, or start a new run "
+                    f"from this one's export: --init-generator {out / 'generator'}")  # fmt: skip
         return TrainConfig.from_dict({**saved, **given}), True
     if not given.get("data"):
         p.error("--data is required")
+    if not overwrite and ((out / CHECKPOINT_NAME).exists() or (out / "losses.csv").exists()):
+        p.error(f"{out} already holds a training run: add --resume to continue it, --overwrite to start it "
+                "again (its checkpoint and losses are replaced), or choose another --out")  # fmt: skip
     cfg = TrainConfig(**given)
     if cfg.hint_hue_jitter and not cfg.hints or not 0 <= cfg.hint_hue_jitter <= 1:
         p.error("--hint-hue-jitter is a share in [0, 1], and needs --hints")
@@ -242,7 +257,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     train_set = PreloadedPairs(train_folders, cfg.direction, augment.load_size, cfg.skip_bad_files, augment.drawing)
     if device.type == "cuda":
         train_set.to(device)
-    val_set = PairedImageFolder(val_dir, cfg.direction, cfg.size) if val_dir and cfg.val_count else None
+    val_set = PairedImageFolder(val_dir, cfg.direction, cfg.size, cfg.skip_bad_files) if val_dir and cfg.val_count else None
     segmenter = None
     if cfg.segmenter and main_process:
         from .segment import load_segmenter  # needs the evaluation extras (requirements-eval.txt)
@@ -279,8 +294,10 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     fixed_val = None
     if main_process:
         out.mkdir(parents=True, exist_ok=True)
+        for stale in remove_stale_temporaries(out) + remove_stale_temporaries(out / "generator"):
+            print(f"removed {stale}, left by a write that was cut off", file=sys.stderr)
         (out / "train_config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")
-        sample_set = val_set or PairedImageFolder(train_dir, cfg.direction, cfg.size)
+        sample_set = val_set or PairedImageFolder(train_dir, cfg.direction, cfg.size, cfg.skip_bad_files)
         fixed_val = [torch.stack(t) for t in zip(*(sample_set[i] for i in range(min(6, len(sample_set)))))]
     log_path = out / "losses.csv"
     fields = ["step", "epoch", "lr", "loss_D", "loss_G_gan", "loss_G_l1", "images_per_s", "loss_F", "loss_G_feature"]
@@ -290,8 +307,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     if main_process and resume:  # drop log rows past the checkpoint, so the CSV matches the weights
         with open(log_path, newline="") as f:
             rows = [r for r in csv.reader(f)]
-        with open(log_path, "w", newline="") as f:
-            csv.writer(f).writerows([rows[0]] + [r for r in rows[1:] if int(r[0]) <= step])
+        kept = [rows[0]] + [r for r in rows[1:] if int(r[0]) <= step]
+        atomic_write(log_path, lambda p: write_rows(p, kept))
 
     started = time.perf_counter()
 
@@ -300,6 +317,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         return elapsed_before + time.perf_counter() - started
 
     def checkpoint():
+        refuse_non_finite(step, out, G=G, D=D, G_ema=G_ema, F_D=F_D)
         save_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d, step=step,
                         train_config=dataclasses.asdict(cfg), elapsed_s=elapsed(), generator_ema=G_ema,
                         feature_discriminator=F_D, opt_f=opt_f)  # fmt: skip
@@ -393,6 +411,10 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                             bar.total = last_step
                             bar.write(f"fitted to {cfg.budget_minutes} min: {cfg.epochs} + {cfg.epochs_decay} epochs, {last_step} steps")
 
+                    if not all(math.isfinite(v.item()) for v in (loss_d, gan, l1, loss_f, gan_f)):
+                        refuse_non_finite(step, out, G=G)  # the weights may still be finite: say so either way
+                        raise ValueError(f"training diverged at step {step}: a loss is NaN or inf. Nothing was saved over "
+                                         f"{out}'s last checkpoint and export; resume from them with a lower --lr.")  # fmt: skip
                     now = time.perf_counter()
                     ips = cfg.batch_size * world / (now - tick)
                     tick = now
@@ -428,6 +450,20 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
     if main_process and cfg.push_to_hub:
         push_when_done(out, cfg.push_to_hub)
     return {"step": step, **metrics}
+
+
+def write_rows(path, rows: list) -> None:
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+
+
+def refuse_non_finite(step: int, out: Path, **nets) -> None:
+    """Raise, instead of writing a checkpoint or export, where a network holds NaN or inf."""
+    bad = [name for name, net in nets.items() if net is not None
+           and not all(t.isfinite().all() for t in net.state_dict().values() if t.is_floating_point())]  # fmt: skip
+    if bad:
+        raise ValueError(f"training diverged at step {step}: {', '.join(bad)} hold NaN or inf. Nothing was saved over "
+                         f"{out}'s last checkpoint and export; resume from them with a lower --lr.")  # fmt: skip
 
 
 def push_when_done(out: Path, repo: str) -> None:

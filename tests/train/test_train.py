@@ -262,3 +262,75 @@ def test_a_presentation_given_to_training_reaches_the_exported_config(tmp_path):
     train(tiny_config(data, tmp_path / "run", max_steps=2, presentation=str(presentation)))
     app = json.loads((tmp_path / "run" / "generator" / "config.json").read_text())["app"]
     assert app["kind"] == "labels" and app["palette"] == {"sky": [70, 130, 180]}
+
+
+def test_a_new_run_refuses_a_folder_that_holds_one_unless_told(tmp_path, capsys):
+    data = write_ab_folder(tmp_path / "d", 8)
+    run = tmp_path / "run"
+    train(tiny_config(data, run, max_steps=3))
+    before = {name: (run / name).read_bytes() for name in ("checkpoint.safetensors", "losses.csv")}
+    with pytest.raises(SystemExit):
+        main(["--data", str(data), "--out", str(run), "--size", "32", "--ngf", "8", "--ndf", "8"])
+    assert "already holds a training run" in capsys.readouterr().err
+    assert {name: (run / name).read_bytes() for name in before} == before
+    args = ["--data", str(data), "--out", str(run), "--size", "32", "--ngf", "8", "--ndf", "8", "--max-steps", "1", "--overwrite"]
+    assert main(args) == 0 and len(l1_column(run)) == 1
+
+
+def test_resume_with_other_networks_says_what_to_do(tmp_path, capsys):
+    data = write_ab_folder(tmp_path / "d", 8)
+    train(tiny_config(data, tmp_path / "run", max_steps=3))
+    with pytest.raises(SystemExit):
+        main(["--resume", "--out", str(tmp_path / "run"), "--ngf", "16"])
+    err = capsys.readouterr().err
+    assert "--ngf 16 (the run's: 8)" in err and "--init-generator" in err
+
+
+def test_resume_refuses_a_checkpoint_with_damaged_tensors(tmp_path, capsys):
+    data = write_ab_folder(tmp_path / "d", 8)
+    train(tiny_config(data, tmp_path / "run", max_steps=3))
+    ckpt = tmp_path / "run" / "checkpoint.safetensors"
+    raw = bytearray(ckpt.read_bytes())
+    raw[-3000] ^= 0x01  # one flipped bit in the tensor data: still a valid file, and finite
+    ckpt.write_bytes(bytes(raw))
+    with pytest.raises(SystemExit):
+        main(["--resume", "--out", str(tmp_path / "run")])
+    assert "do not match their checksum" in capsys.readouterr().err
+
+
+def test_a_diverging_run_writes_nothing_over_its_checkpoint_or_export(tmp_path):
+    data = write_ab_folder(tmp_path / "d", 8)
+    run = tmp_path / "run"
+    train(tiny_config(data, run, max_steps=3))
+    kept = {name: (run / name).read_bytes() for name in ("checkpoint.safetensors", "generator/model.safetensors")}
+
+    def poison(step, G, D):
+        with torch.no_grad():
+            next(G.parameters()).fill_(float("nan"))
+
+    with pytest.raises(ValueError, match="training diverged at step 4"):
+        train(replace(tiny_config(data, run), max_steps=8), resume=True, on_step=poison)
+    assert {name: (run / name).read_bytes() for name in kept} == kept
+
+
+def test_resume_removes_what_a_killed_write_left(tmp_path):
+    data = write_ab_folder(tmp_path / "d", 8)
+    run = tmp_path / "run"
+    train(tiny_config(data, run, max_steps=3))
+    stale = [run / ".checkpoint.safetensors.k1ll3d.tmp", run / "generator" / ".model.safetensors.x.tmp"]
+    for p in stale:
+        p.write_bytes(b"\0" * 1000)
+    assert main(["--resume", "--out", str(run), "--max-steps", "4"]) == 0
+    assert not any(p.exists() for p in stale)
+
+
+def test_an_image_too_large_to_decode_gets_a_clear_error_or_is_skipped(tmp_path, capsys, monkeypatch):
+    data = write_ab_folder(tmp_path / "d", 4, size=12)  # 24x12 pairs
+    write_ab_folder(tmp_path / "big", 1, size=32)
+    (tmp_path / "big" / "0.png").rename(data / "huge.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 400)  # so that a 64x32 pair plays a 20000x10000 one
+    small = ["--size", "32", "--ngf", "8", "--ndf", "8", "--max-steps", "1"]
+    assert main(["--data", str(data), "--out", str(tmp_path / "run"), *small]) == 2
+    assert "too large to decode safely" in capsys.readouterr().err
+    with pytest.warns(UserWarning, match="too large to decode safely"):
+        assert main(["--data", str(data), "--out", str(tmp_path / "run2"), "--skip-bad-files", *small]) == 0
