@@ -15,6 +15,7 @@ import functools
 import html
 import io
 import os
+import re
 import tempfile
 import threading
 import warnings
@@ -90,9 +91,9 @@ class ModelEntry:
         folder = self.app.get("examples")
         if not folder:
             return []
-        for base in (Path(self.source), ROOT):
+        for base in (Path(self.source).resolve(), ROOT):  # confined to them, links included (load_config checks the name)
             if (base / folder).is_dir():
-                return sorted(str(p) for p in (base / folder).glob("*.png"))
+                return sorted(str(p) for p in (base / folder).glob("*.png") if p.resolve().is_relative_to(base))
         return []
 
 
@@ -178,6 +179,20 @@ def data_url(image: Image.Image, kind: str = "PNG") -> str:
 # --------------------------------------------------------------------------- models
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something that went wrong loading a model: the page says what, the server log also why
+    (errors name local paths and config contents, which a public page should not show)."""
+
+    page: str
+    log: str
+
+
+def markdown_text(text: str) -> str:
+    """text shown as itself in gr.Markdown: no HTML, links or images (a config may come from anyone)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>])", r"\\\1", html.escape(text, quote=False))
+
+
 def discover_models(weights_dir: Path, overrides: dict[str, str], device: str | None = None, runtime: str = "auto"):
     """Load every model folder in weights_dir, and the overrides (name -> Hub repo id or folder).
 
@@ -194,13 +209,15 @@ def discover_models(weights_dir: Path, overrides: dict[str, str], device: str | 
                 models[name] = ModelEntry(name, load_translator(source, device, runtime=runtime), source)
                 continue
             except WeightsError as e:
-                notices.append(f"Could not load **{name}** from `{source}` ({e}). Using the bundled weights instead.")
+                notices.append(Notice(f"Could not load **{markdown_text(name)}** as asked; using the bundled weights instead.",
+                                      f"could not load {name} from {source} ({e}); using the bundled weights instead"))  # fmt: skip
         local = weights_dir / name
         if (local / "config.json").is_file():
             try:
                 models[name] = ModelEntry(name, load_translator(local, device, runtime=runtime), str(local))
             except WeightsError as e:
-                notices.append(f"The bundled **{name}** model could not be loaded: {e}")
+                notices.append(Notice(f"The bundled **{markdown_text(name)}** model could not be loaded, and is left out.",
+                                      f"the bundled {name} model could not be loaded, and is left out: {e}"))  # fmt: skip
     return dict(sorted(models.items(), key=lambda kv: (kv[1].kind, kv[1].app.get("order", 99), kv[0]))), notices
 
 
@@ -377,7 +394,7 @@ def build_label_tab(app: App, seed: gr.Number):
         palette = app.models[name].palette if name in app.models else {}
         if not palette:  # no label model loaded: the tab is hidden
             return "", gr.Paint()
-        swatches = " ".join(f"<span style='background:rgb{c};padding:0 .6em;border:1px solid #888'>&nbsp;</span> {k}"
+        swatches = " ".join(f"<span style='background:rgb{c};padding:0 .6em;border:1px solid #888'>&nbsp;</span> {markdown_text(k)}"
                             for k, c in palette.items())  # fmt: skip
         brush = gr.Brush(colors=[f"#{r:02x}{g:02x}{b:02x}" for r, g, b in palette.values()], color_mode="fixed", default_size=12)
         background = Image.new("RGB", (256, 256), next(iter(palette.values())))
@@ -462,7 +479,7 @@ def build_api(app: App) -> None:
     api_button.click(translate, [api_image, api_model, api_seed, api_hints], api_result, api_name="translate")
 
 
-def build_app(models: dict[str, ModelEntry], notices: list[str] | None = None) -> gr.Blocks:
+def build_app(models: dict[str, ModelEntry], notices: list[Notice] | None = None) -> gr.Blocks:
     app = App(models)
     device = next(iter(models.values())).translator.device.type if models else "cpu"
     with gr.Blocks(title="pix2pix: draw edges, get a shoe", analytics_enabled=False) as demo:
@@ -470,10 +487,10 @@ def build_app(models: dict[str, ModelEntry], notices: list[str] | None = None) -
             "# pix2pix: draw edges, get a shoe\n"
             "A conditional GAN (Isola et al., CVPR 2017) turns line drawings into shoes and label maps into "
             f"facades and streets. Running on the **{device.upper()}**. Models: "
-            + (", ".join(f"{n} ({m.title})" for n, m in models.items()) or "none found in weights/")
+            + (", ".join(markdown_text(f"{n} ({m.title})") for n, m in models.items()) or "none found in weights/")
         )
         for notice in notices or []:
-            gr.Markdown(f"⚠️ {notice}", elem_classes=["notice"])
+            gr.Markdown(f"⚠️ {notice.page}", elem_classes=["notice"])
         seed = gr.Number(0, precision=0, minimum=0, render=False,
                          label="Variation seed for label maps and photos (0: none; another number adds dropout noise)")  # fmt: skip
         with gr.Tabs():
@@ -506,7 +523,7 @@ def main(argv=None):
     if not models:
         raise SystemExit(f"No models found in {args.weights_dir} (each needs config.json and model.safetensors).")
     for notice in notices:
-        print("notice:", notice.replace("**", ""))
+        print("notice:", notice.log)
     cuda = torch.cuda.is_available() and args.device != "cpu"
     first = next(iter(models.values())).translator
     print(f"models on {first.device} ({first.runtime}): {', '.join(models)}", flush=True)

@@ -29,6 +29,25 @@ class GeneratorConfig:
     outer_ngf: int = 0  # width of the outermost level (0: ngf, the paper's); > 0: a thin level around the net of half the size, whose outermost layers stay without norm (train/grow.py), so 256 px costs little more than 128
 
     HINT_CHANNELS = 4  # a class constant, not a field
+    # What a config may ask for. A config can come from anyone on the Hub, so each field is checked
+    # before anything is built: a width of 10^7 would take all memory before the weights are read.
+    LIMITS = {"image_size": (32, 1024), "in_channels": (1, 16), "out_channels": (1, 16), "ngf": (1, 256),
+              "hint_adapter": (0, 256), "outer_ngf": (0, 256)}  # fmt: skip
+    CHOICES = {"norm": ("batch", "instance"), "upsample": ("transposed", "resize")}
+
+    def __post_init__(self):
+        for name, (low, high) in self.LIMITS.items():
+            value = getattr(self, name)
+            if type(value) is not int or not low <= value <= high:
+                raise ValueError(f"generator config: {name} must be a whole number from {low} to {high}, got {value!r}")
+        for name, allowed in self.CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"generator config: {name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if type(self.hints) is not bool:
+            raise ValueError(f"generator config: hints must be true or false, got {self.hints!r}")
+        if type(self.dropout) not in (int, float) or not 0 <= self.dropout < 1:
+            raise ValueError(f"generator config: dropout must be a number in [0, 1), got {self.dropout!r}")
+        self.num_levels  # image_size: a power of two
 
     @property
     def input_channels(self) -> int:
@@ -54,6 +73,8 @@ class GeneratorConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "GeneratorConfig":
+        if not isinstance(d, dict):
+            raise ValueError(f"generator config: expected an object of fields, got {type(d).__name__}")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 

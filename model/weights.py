@@ -116,14 +116,54 @@ def resolve_folder(path_or_repo: str | os.PathLike, revision: str | None = None)
         raise WeightsError(f"The Hub refused {name}: {e}") from e
 
 
+MAX_CONFIG_BYTES = 1_000_000
+MAX_PARAMETERS = 100_000_000  # twice the paper's 54M-parameter generator
+PRESENTATION_KINDS = ("edges", "labels")
+
+
 def load_config(folder: str | os.PathLike) -> dict:
+    """config.json, checked: a weights folder may come from anyone on the Hub."""
     path = Path(folder) / CONFIG_NAME
     try:
-        return json.loads(path.read_text())
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise WeightsError(f"{path} is over {MAX_CONFIG_BYTES // 1000} kB: not a config this project writes.")
+        config = json.loads(path.read_text())
     except FileNotFoundError as e:
         raise WeightsError(f"{path} is missing: a weights folder needs {CONFIG_NAME} beside {WEIGHTS_NAME}.") from e
-    except json.JSONDecodeError as e:
-        raise WeightsError(f"{path} is not valid JSON ({e}).") from e
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+        raise WeightsError(f"{path} is not valid JSON ({type(e).__name__}).") from e
+    if not isinstance(config, dict):
+        raise WeightsError(f"{path} holds no object of settings.")
+    problem = presentation_problem(config.get("app"))
+    if problem:
+        raise WeightsError(f"{path}: its \"app\" block {problem}.")
+    return config
+
+
+def presentation_problem(app) -> str | None:
+    """What is wrong with a config's "app" block (how the app presents the model), or None."""
+    if app is None:
+        return None
+    if not isinstance(app, dict):
+        return "must be an object"
+    if app.get("kind", "edges") not in PRESENTATION_KINDS:
+        return f"has kind {app.get('kind')!r}: it must be one of {', '.join(PRESENTATION_KINDS)}"
+    if not _short_text(app.get("title", "t"), 80) or type(app.get("order", 0)) is not int:
+        return "needs a title of at most 80 characters and a whole-number order"
+    palette = app.get("palette", {})
+    if not isinstance(palette, dict) or len(palette) > 64 or not all(
+        _short_text(k, 40) and isinstance(v, list) and len(v) == 3 and all(type(c) is int and 0 <= c <= 255 for c in v)
+        for k, v in palette.items()
+    ):
+        return "has a palette that is not at most 64 names (40 characters each) with [r, g, b] colours of 0-255"
+    examples = app.get("examples", "examples")
+    if not _short_text(examples, 200) or Path(examples).is_absolute() or ".." in Path(examples).parts:
+        return f"names examples {str(examples)[:80]!r}: it must be a folder inside the model's own folder or the project"
+    return None
+
+
+def _short_text(value, limit: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= limit and value.isprintable()
 
 
 def is_translator(folder: str | os.PathLike) -> bool:
@@ -140,7 +180,16 @@ def load_generator(path_or_repo: str | os.PathLike, revision: str | None = None)
     """Rebuild the generator from its config and load its weights (as float32), in eval mode."""
     folder = resolve_folder(path_or_repo, revision)
     config = load_config(folder)
-    generator = UNetGenerator(GeneratorConfig.from_dict(config.get("generator", {})))
+    try:
+        generator_config = GeneratorConfig.from_dict(config.get("generator", {}))
+    except (TypeError, ValueError) as e:
+        raise WeightsError(f"{folder / CONFIG_NAME}: {e}") from e
+    with torch.device("meta"):  # counted before any memory is taken
+        parameters = sum(p.numel() for p in UNetGenerator(generator_config).parameters())
+    if parameters > MAX_PARAMETERS:
+        raise WeightsError(f"{folder / CONFIG_NAME} describes a {parameters / 1e6:.0f}M-parameter generator, "
+                           f"over the {MAX_PARAMETERS // 1_000_000}M this project loads.")  # fmt: skip
+    generator = UNetGenerator(generator_config)
     state = {k: v.float() if v.is_floating_point() else v for k, v in read_safetensors(folder / WEIGHTS_NAME).items()}
     try:
         generator.load_state_dict(state)

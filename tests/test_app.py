@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,7 +147,8 @@ def test_hub_model_that_cannot_be_reached_falls_back_to_bundled_weights(tiny_wei
     models, notices = app.discover_models(tiny_weights_dir, {"edges2shoes": "someone/not-cached"}, "cpu")
     assert set(models) == {"edges2shoes", "facades"}
     assert models["edges2shoes"].source == str(tiny_weights_dir / "edges2shoes")
-    assert len(notices) == 1 and "someone/not-cached" in notices[0] and "bundled weights" in notices[0]
+    assert len(notices) == 1 and "someone/not-cached" in notices[0].log and "bundled weights" in notices[0].page
+    assert "someone/not-cached" not in notices[0].page  # the page names no sources or errors
     assert models["facades"].kind == "labels" and models["edges2shoes"].kind == "edges"
 
 
@@ -223,3 +225,43 @@ def test_inference_runs_inside_spaces_gpu_on_a_zero_gpu_space_only(tiny_weights_
     out = subprocess.run([sys.executable, "-c", ZERO_GPU_PROBE, str(tiny_weights_dir)], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == ("GPU calls: [10]" if zero_gpu else "GPU calls: []")
+
+
+def test_bad_model_folders_are_skipped_with_a_notice_and_the_app_starts_with_the_rest(tiny_weights_dir, tmp_path):
+    import shutil
+
+    folder = tmp_path / "w"
+    shutil.copytree(tiny_weights_dir, folder)
+    for name, change in (("huge", {"ngf": 1024}), ("typed", {"image_size": "256"})):
+        shutil.copytree(tiny_weights_dir / "facades", folder / name)
+        config = json.loads((folder / name / "config.json").read_text())
+        config["generator"].update(change)
+        (folder / name / "config.json").write_text(json.dumps(config))
+    models, notices = app.discover_models(folder, {}, "cpu")
+    assert set(models) == {"edges2shoes", "facades"}
+    assert sorted(n.page.split("**")[1] for n in notices) == ["huge", "typed"]
+    assert all(str(tmp_path) not in n.page and str(tmp_path) in n.log for n in notices)
+    page = json.dumps(app.build_app(models, notices).get_config_file())
+    assert "left out" in page and str(tmp_path) not in page
+
+
+def test_examples_stay_inside_the_models_folder_even_through_links(tiny_weights_dir, tmp_path):
+    import shutil
+
+    folder = tmp_path / "w"
+    shutil.copytree(tiny_weights_dir / "edges2shoes", folder / "edges2shoes")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    Image.new("RGB", (8, 8)).save(secret / "private.png")
+    (folder / "edges2shoes" / "mine").mkdir()
+    Image.new("RGB", (8, 8), "white").save(folder / "edges2shoes" / "mine" / "drawing.png")
+    (folder / "edges2shoes" / "mine" / "leak.png").symlink_to(secret / "private.png")
+    config = json.loads((folder / "edges2shoes" / "config.json").read_text())
+    config["app"]["examples"] = "mine"
+    (folder / "edges2shoes" / "config.json").write_text(json.dumps(config))
+    models, _ = app.discover_models(folder, {}, "cpu")
+    assert [Path(p).name for p in models["edges2shoes"].examples()] == ["drawing.png"]
+
+
+def test_titles_and_names_reach_markdown_as_text():
+    assert app.markdown_text("![x](http://evil/a.png) <img src=x>") == r"\!\[x\]\(http://evil/a\.png\) &lt;img src=x&gt;"

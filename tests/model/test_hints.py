@@ -165,6 +165,6 @@ def test_hints_of_the_wrong_shape_and_bad_adapter_configs_are_refused():
     _, adapted = adapter_pair()
     with pytest.raises(ValueError, match="4 channels"):
         adapted(torch.zeros(1, 3, 64, 64), torch.zeros(1, 3, 64, 64))
-    for bad in (GeneratorConfig(image_size=64, hint_adapter=8), GeneratorConfig(image_size=64, hints=True, hint_adapter=-1)):
+    for bad in ({"hint_adapter": 8}, {"hints": True, "hint_adapter": -1}):
         with pytest.raises(ValueError, match="hint_adapter"):
-            UNetGenerator(bad)
+            UNetGenerator(GeneratorConfig(image_size=64, **bad))
