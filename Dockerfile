@@ -19,7 +19,7 @@ WORKDIR /home/user/app
 COPY --chown=user requirements.txt ./
 RUN pip install --extra-index-url "https://download.pytorch.org/whl/${TORCH_INDEX}" -r requirements.txt
 
-COPY --chown=user app.py ./
+COPY --chown=user app.py fair_share.py ./
 COPY --chown=user model/ model/
 COPY --chown=user canvas/ canvas/
 COPY --chown=user weights/ weights/

@@ -16,8 +16,6 @@ import html
 import io
 import os
 import re
-import tempfile
-import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +35,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from fair_share import Busy, FairShare, Superseded
 from model import Translator, WeightsError, load_translator
 from model.edges import drawing_placement, drawing_to_edges, photo_to_edges
 from model.hints import has_alpha, has_hints, paint_hints, place_hints
@@ -46,12 +45,19 @@ from model.weights import is_translator
 
 ROOT = Path(__file__).resolve().parent
 OUTPUT_SIZE = 256  # the paper's size, and the canvas's
-MAX_PIXELS = 40_000_000  # uploads above this are refused before they are decoded
+MAX_PIXELS = 16_000_000  # uploads above this are refused before they are decoded
+# PIL refuses to open images over twice its MAX_IMAGE_PIXELS: so the uploads the app opens, and those
+# that Gradio decodes before the app sees them (the paint box, a queued event's image), stop there.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
+MAX_UPLOAD = "8mb"  # Gradio refuses larger files before they reach its upload cache
+CACHE_LIFETIME_S = 3600  # Gradio's cache of uploads and results: files older than this are deleted
 WORK_SIZE = 1024  # larger uploads are scaled down to this before any processing
 
 CANVAS_DIR = ROOT / "canvas"  # the live canvas's HTML, JavaScript and CSS
 MAX_DRAWING_BYTES = 4_000_000  # a drawing sent by the canvas, as a data URL
 MAX_SEED = 2**63 - 1
+MAX_WAIT_S = 5.0  # the longest a translation waits for its turn before the visitor is told the server is busy
+BUSY_MESSAGE = "The server is busy with other visitors' drawings: try again in a moment."
 # The colour pen's presets (the picker offers any other).
 HINT_COLOURS = [{"name": n, "value": v} for n, v in [("red", "#d62828"), ("blue", "#1d4ed8"), ("white", "#ffffff"),
                 ("black", "#111111"), ("brown", "#7b4a2a"), ("tan", "#d2b48c"), ("pink", "#ec4899"), ("green", "#15803d")]]  # fmt: skip
@@ -105,14 +111,10 @@ def open_upload(path: str | os.PathLike | None, mode: str = "RGB") -> Image.Imag
     if path is None:
         raise InputError("No image was given: upload one first.")
     try:
-        with warnings.catch_warnings():  # PIL warns of huge images at open; the check below refuses them
+        with warnings.catch_warnings():  # PIL warns of images near its cap, and refuses those past it (MAX_PIXELS)
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(path)
         with im:
-            w, h = im.size
-            if w * h > MAX_PIXELS:
-                raise InputError(f"The image is {w}x{h} ({w * h / 1e6:.0f} megapixels); the limit is "
-                                 f"{MAX_PIXELS / 1e6:.0f}. Scale it down first: the model works at 256x256.")  # fmt: skip
             if mode == "RGBA" and not has_alpha(im):
                 raise InputError("The hints image has no transparency: paint the hints on a transparent PNG, "
                                  "so that the rest of it asks for nothing.")  # fmt: skip
@@ -121,7 +123,9 @@ def open_upload(path: str | os.PathLike | None, mode: str = "RGB") -> Image.Imag
             image = to_rgb(im) if mode == "RGB" else im.convert(mode)
     except InputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as e:
+    except Image.DecompressionBombError:
+        raise InputError(f"The image is over {MAX_PIXELS / 1e6:.0f} megapixels. Scale it down first: the model works at 256x256.") from None
+    except UnidentifiedImageError as e:
         raise InputError(f"That file is not an image this app can read ({e.__class__.__name__}). Use a PNG or JPEG.") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise InputError(f"The image could not be decoded ({e}). The file may be truncated or corrupt.") from None
@@ -166,7 +170,9 @@ def decode_drawing(data_url: str, mode: str = "RGB") -> Image.Image:
             return to_rgb(im) if mode == "RGB" else im.convert(mode)
     except InputError:
         raise
-    except (ValueError, OSError, UnidentifiedImageError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise InputError("The drawing is far larger than the canvas sends. Reload the page.") from None
+    except (ValueError, OSError, UnidentifiedImageError):
         raise InputError("The drawing could not be decoded. Reload the page.") from None
 
 
@@ -245,30 +251,35 @@ def on_gpu(models: dict[str, ModelEntry]):
     return spaces.GPU(duration=ZERO_GPU_SECONDS)(translate) if ZERO_GPU else translate
 
 
+def visitor(request: gr.Request | None) -> tuple[str, str]:
+    """(client address, session) of a request; one shared visitor for calls without one."""
+    if request is None or request.client is None:
+        return "local", "local"
+    return request.client.host, str(getattr(request, "session_hash", None) or request.client.host)
+
+
 class App:
-    """What the page's events and the API call: the models, and one lock around inference."""
+    """What the page's events and the API call: the models, shared fairly between visitors."""
 
     def __init__(self, models: dict[str, ModelEntry]):
         self.models = models
-        # One inference at a time on the CPU: two would fight over the same cores and both slow
-        # down. Each page sends its newest drawing only when its last request is answered, so
-        # with N people drawing, each waits for at most N - 1 inferences.
-        self.lock = threading.Lock() if not any(m.translator.device.type == "cuda" for m in models.values()) else None
+        # One inference at a time on the CPU (two would fight over the same cores), four on a GPU.
+        cuda = any(m.translator.device.type == "cuda" for m in models.values())
+        self.share = FairShare(slots=4 if cuda else 1, max_wait_s=MAX_WAIT_S)
         self.translate = on_gpu(models)
 
     def model(self, name: str) -> ModelEntry:
         if name not in self.models:
-            raise InputError(f"Unknown model {name!r}. Available: {', '.join(self.models) or 'none'}.")
+            raise InputError(f"Unknown model {str(name)[:40]!r}. Available: {', '.join(self.models) or 'none'}.")
         return self.models[name]
 
-    def run(self, name: str, image: Image.Image, seed, hints: Image.Image | None = None) -> Image.Image:
-        """hints: RGBA colour hints, for models that take them (None otherwise)."""
+    def run(self, name: str, image: Image.Image, seed, hints: Image.Image | None = None,
+            request: gr.Request | None = None) -> Image.Image:  # fmt: skip
+        """hints: RGBA colour hints, for models that take them (None otherwise). Raises Busy when the
+        visitor's turn does not come in time, Superseded when a newer request took this one's place."""
         self.model(name)
         seed = seed_or_none(seed)
-        if self.lock is None:
-            return self.translate(name, image, seed, hints)
-        with self.lock:
-            return self.translate(name, image, seed, hints)
+        return self.share.run(*visitor(request), lambda: self.translate(name, image, seed, hints))
 
     def model_hints(self, name: str, hints: Image.Image | None, drawing: Image.Image) -> Image.Image | None:
         """Hints drawn over a drawing, moved and scaled with it as its edge map is (model.hints.place_hints);
@@ -292,9 +303,10 @@ class App:
             raise InputError("The drawing is empty: it has no dark strokes.")
         return edges
 
-    def translate_drawing(self, drawing: str, hints: str | None, model_name: str, seed) -> dict:
+    def translate_drawing(self, drawing: str, hints: str | None, model_name: str, seed, request: gr.Request | None = None) -> dict:
         """The live canvas's server function: PNG data URLs of the drawing and its colour hints (or None) in;
-        the shoe and what the model saw (the edge map, hints painted over it), as data URLs."""
+        the shoe and what the model saw (the edge map, hints painted over it), as data URLs. A request
+        that a newer one of the same page replaced while it waited gets {"superseded": True}."""
         try:
             picture = decode_drawing(drawing)
             edges = drawing_to_edges(picture, size=OUTPUT_SIZE)
@@ -302,7 +314,11 @@ class App:
                 return {"result": None, "edges": None}
             hint_image = self.model_hints(model_name, decode_drawing(hints, "RGBA") if hints else None, picture)
             seen = edges if hint_image is None else paint_hints(edges, hint_image)
-            return {"result": data_url(self.run(model_name, edges, seed, hint_image), "JPEG"), "edges": data_url(seen)}
+            return {"result": data_url(self.run(model_name, edges, seed, hint_image, request), "JPEG"), "edges": data_url(seen)}
+        except Superseded:
+            return {"superseded": True}
+        except Busy:
+            return {"error": BUSY_MESSAGE, "busy": True}
         except InputError as e:
             return {"error": str(e)}
 
@@ -331,6 +347,8 @@ def ui(fn):
             return fn(*args)
         except InputError as e:
             raise gr.Error(str(e), print_exception=False) from None
+        except (Busy, Superseded):  # events go through Gradio's queue too: a rare wait past MAX_WAIT_S
+            raise gr.Error(BUSY_MESSAGE, print_exception=False) from None
 
     return wrapped
 
@@ -351,10 +369,11 @@ def build_sketch_tab(app: App) -> None:
     # Plain functions: gradio marks server functions with an attribute, which a bound method cannot
     # take. Gradio 6 hands a server function the JavaScript call's arguments as one list (or the
     # argument itself when there is one).
-    def translate_drawing(args: list) -> dict:
+    # A parameter typed gr.Request gets the HTTP request: who is asking, for the fair share.
+    def translate_drawing(args: list, request: gr.Request) -> dict:
         if not isinstance(args, list) or len(args) != 4:
             return {"error": "The page sent a request this server does not understand. Reload the page."}
-        return app.translate_drawing(*args)
+        return app.translate_drawing(*args, request=request)
 
     def example_drawing(index) -> str:
         return app.example_drawing(index)
@@ -376,19 +395,19 @@ def build_label_tab(app: App, seed: gr.Number):
     label_models = [n for n, m in app.models.items() if m.kind == "labels"]
 
     @ui
-    def on_label_map(path, name, seed):
+    def on_label_map(path, name, seed, request: gr.Request):
         if path is None:
             return None, None
         labels = app.model_input(name, open_upload(path))
-        return labels, app.run(name, labels, seed)
+        return labels, app.run(name, labels, seed, request=request)
 
     @ui
-    def on_painted_labels(value, name, seed):
+    def on_painted_labels(value, name, seed, request: gr.Request):
         composite = value.get("composite") if isinstance(value, dict) else None
         if composite is None:
             return None, None
         labels = app.model_input(name, composite)
-        return labels, app.run(name, labels, seed)
+        return labels, app.run(name, labels, seed, request=request)
 
     def palette_for(name):
         palette = app.models[name].palette if name in app.models else {}
@@ -426,11 +445,11 @@ def build_photo_tab(app: App, seed: gr.Number) -> None:
     edge_models = [n for n, m in app.models.items() if m.kind == "edges"]
 
     @ui
-    def on_photo(path, name, seed):
+    def on_photo(path, name, seed, request: gr.Request):
         if path is None:
             return None, None
         edges = photo_to_edges(open_upload(path), size=OUTPUT_SIZE)
-        return edges, app.run(name, edges, seed)
+        return edges, app.run(name, edges, seed, request=request)
 
     with gr.Tab("Photo", visible=bool(edge_models)):
         with gr.Row():
@@ -448,7 +467,8 @@ def build_api(app: App) -> None:
     """POST /translate: hidden components, so that gradio_client can upload the image file."""
 
     @ui
-    def translate(image: str, model_name: str = "edges2shoes", seed: int = 0, hints: str | None = None) -> str:
+    def translate(image: str, model_name: str = "edges2shoes", seed: int = 0, hints: str | None = None,
+                  request: gr.Request = None) -> Image.Image:  # fmt: skip
         """Translate one image with a pix2pix model.
 
         image: the input (an edge map or drawing for edges2*, a label map for facades/cityscapes).
@@ -465,16 +485,14 @@ def build_api(app: App) -> None:
         except InputError as e:
             raise InputError(f"The hints file: {e}") from None
         hint_image = app.model_hints(model_name, hint_image, upload)
-        path = Path(tempfile.mkdtemp(prefix="pix2pix-")) / "result.png"
-        app.run(model_name, picture, seed, hint_image).save(path)
-        return str(path)
+        return app.run(model_name, picture, seed, hint_image, request=request)  # Gradio keeps it in its cache
 
     with gr.Row(visible=False):
         api_image = gr.File(label="image", file_types=["image"])
         api_model = gr.Textbox(label="model_name", value=next(iter(app.models), ""))
         api_seed = gr.Number(0, precision=0, label="seed")
         api_hints = gr.File(label="hints", file_types=["image"])
-        api_result = gr.Image(label="result", type="filepath", format="png")
+        api_result = gr.Image(label="result", type="pil", format="png")
         api_button = gr.Button("translate")
     api_button.click(translate, [api_image, api_model, api_seed, api_hints], api_result, api_name="translate")
 
@@ -482,7 +500,8 @@ def build_api(app: App) -> None:
 def build_app(models: dict[str, ModelEntry], notices: list[Notice] | None = None) -> gr.Blocks:
     app = App(models)
     device = next(iter(models.values())).translator.device.type if models else "cpu"
-    with gr.Blocks(title="pix2pix: draw edges, get a shoe", analytics_enabled=False) as demo:
+    with gr.Blocks(title="pix2pix: draw edges, get a shoe", analytics_enabled=False,
+                   delete_cache=(CACHE_LIFETIME_S // 4, CACHE_LIFETIME_S)) as demo:  # fmt: skip
         gr.Markdown(
             "# pix2pix: draw edges, get a shoe\n"
             "A conditional GAN (Isola et al., CVPR 2017) turns line drawings into shoes and label maps into "
@@ -530,7 +549,8 @@ def main(argv=None):
     demo = build_app(models, notices)
     # One inference at a time on the CPU: two would fight over the same cores and both slow down.
     demo.queue(default_concurrency_limit=4 if cuda else 1, max_size=64)
-    demo.launch(server_name=args.host, server_port=args.port, show_error=True)
+    # show_error off: the messages meant for people (gr.Error) still show; internal ones stay in the log.
+    demo.launch(server_name=args.host, server_port=args.port, show_error=False, max_file_size=MAX_UPLOAD)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 // drawings are dropped, never queued.
 (() => {
   const SEND_SIZE = 256; // the model's input size: the drawing is sent at this size
+  const BUSY_RETRY_MS = 1000; // after a "busy" answer, the drawing is sent again this much later
   const canvas = element.querySelector("#sketch canvas");
   const ctx = canvas.getContext("2d");
   const result = element.querySelector("#sketch-result img");
@@ -132,7 +133,12 @@
     const [drawing, hintImage] = snapshot();
     try {
       const reply = await server.translate_drawing(drawing, hintImage, modelSelect.value, seedInput.value || "0");
-      if (reply.error) {
+      if (reply.superseded) {
+        // another request of this page took its place on the server: its answer comes instead
+      } else if (reply.busy) {
+        status.textContent = reply.error;
+        setTimeout(changed, BUSY_RETRY_MS); // the same drawing, sent again once the crowd has thinned
+      } else if (reply.error) {
         status.textContent = reply.error;
       } else if (!isEmpty()) {
         showResult(reply);

@@ -80,8 +80,9 @@ def tiny_weights_dir(tmp_path_factory) -> Path:
     return folder
 
 
-def start_app(weights_dir: Path, extra_env: dict | None = None):
-    """Start `python app.py` on a free port; returns (process, url) once it answers."""
+def start_app(weights_dir: Path, extra_env: dict | None = None, root: Path = ROOT):
+    """Start `python app.py` (of root: the checkout, or a copy of part of it) on a free port;
+    returns (process, url) once it answers."""
     import subprocess
     import sys
     import time
@@ -89,8 +90,8 @@ def start_app(weights_dir: Path, extra_env: dict | None = None):
 
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "OMP_NUM_THREADS": "1", **(extra_env or {})}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--weights-dir", str(weights_dir)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--port", str(port), "--weights-dir", str(weights_dir)],
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:

@@ -1,6 +1,11 @@
 """The app as a server: its documented /translate API, called with gradio_client."""
 
 
+import os
+import tempfile
+from pathlib import Path
+
+import httpx
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw
@@ -9,12 +14,17 @@ from tests.conftest import start_app, stop_app
 
 
 @pytest.fixture(scope="module")
-def client(tiny_weights_dir):
+def served(tiny_weights_dir):
     proc, url = start_app(tiny_weights_dir)
     try:
-        yield Client(url, verbose=False)
+        yield Client(url, verbose=False), url
     finally:
         stop_app(proc)
+
+
+@pytest.fixture(scope="module")
+def client(served):
+    return served[0]
 
 
 def drawing(path):
@@ -68,7 +78,7 @@ def test_the_api_is_documented(client):
     "make, message",
     [
         (lambda p: (p.write_bytes(b"this is not an image"), p)[1], "not an image this app can read"),
-        (lambda p: (Image.new("1", (10000, 10000), 1).save(p, "PNG"), p)[1], "10000x10000"),
+        (lambda p: (Image.new("1", (10000, 10000), 1).save(p, "PNG"), p)[1], "over 16 megapixels"),
         (lambda p: (Image.new("RGB", (300, 300), "white").save(p, "PNG"), p)[1], "drawing is empty"),
     ],
     ids=["not-an-image", "huge", "empty-drawing"],
@@ -112,3 +122,39 @@ def test_the_app_turns_gradios_analytics_off_itself(tiny_weights_dir):
     finally:
         stop_app(proc)
     assert config["analytics_enabled"] is False
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_it_is_kept(served, tmp_path):
+    client, url = served
+    big = tmp_path / "big.png"
+    big.write_bytes(os.urandom(9_000_000))  # over the app's 8 MB
+    with open(big, "rb") as f:
+        reply = httpx.post(f"{url}/gradio_api/upload", files={"files": ("big.png", f, "image/png")}, timeout=60)
+    assert reply.status_code == 413
+    out = client.predict(handle_file(str(drawing(tmp_path / "d.png"))), "edges2shoes", 0, api_name="/translate")
+    assert Image.open(out).size == (256, 256)  # and the app keeps serving
+
+
+def test_translations_leave_no_folders_in_the_temp_directory(client, tmp_path):
+    before = set(Path(tempfile.gettempdir()).glob("pix2pix-*"))
+    for seed in range(3):
+        client.predict(handle_file(str(drawing(tmp_path / "d.png"))), "edges2shoes", seed, api_name="/translate")
+    assert set(Path(tempfile.gettempdir()).glob("pix2pix-*")) == before
+
+
+def test_a_huge_model_name_is_not_echoed_back(client, tmp_path):
+    with pytest.raises(Exception, match="Unknown model") as error:
+        client.predict(handle_file(str(drawing(tmp_path / "d.png"))), "x" * 100_000, 0, api_name="/translate")
+    assert len(str(error.value)) < 500
+
+
+def test_internal_errors_reach_the_client_without_server_paths(served):
+    import app
+
+    _, url = served
+    planted = str(app.ROOT / "examples" / "edges2shoes" / "drawing_sneaker.png")  # a server file, not an upload
+    call = httpx.post(f"{url}/gradio_api/call/translate", timeout=30,
+                      json={"data": [{"path": planted, "meta": {"_type": "gradio.FileData"}}, "edges2shoes", 0, None]})  # fmt: skip
+    events = httpx.get(f"{url}/gradio_api/call/translate/{call.json()['event_id']}", timeout=30).text
+    assert "event: error" in events
+    assert str(app.ROOT) not in events and "object at 0x" not in events

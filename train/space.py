@@ -32,7 +32,7 @@ HARDWARE = (*CPU_HARDWARE, ZERO_GPU_HARDWARE, "t4-small", "t4-medium", "l4x1", "
 PYTORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 # The app's imports (app.py, model/); training, evaluation and plotting stay behind.
 APP_REQUIREMENTS = ("torch", "huggingface_hub", "safetensors", "pillow", "numpy", "scikit-image", "scipy", "onnx", "onnxruntime")
-APP_SOURCES = ("app.py", "model/*.py", "canvas/*.js", "canvas/*.css")
+APP_SOURCES = ("app.py", "fair_share.py", "model/*.py", "canvas/*")
 SCREENSHOT = "docs/app.png"
 
 

@@ -22,7 +22,7 @@ def front_matter(readme: str) -> dict:
 
 def test_the_plan_holds_what_the_app_reads_and_nothing_else():
     files = plan_space(ROOT).files
-    assert {"app.py", "model/translate.py", "model/onnx_runtime.py", "canvas/canvas.js", "docs/app.png"} <= set(files)
+    assert {"app.py", "fair_share.py", "model/translate.py", "model/onnx_runtime.py", "canvas/canvas.js", "canvas/canvas.html", "docs/app.png"} <= set(files)
     for name in SERVED:
         assert {f"weights/{name}/config.json", f"weights/{name}/model.safetensors"} <= set(files)
     assert "examples/edges2shoes/drawing_sneaker.png" in files and "examples/facades" in " ".join(files)
@@ -107,3 +107,28 @@ def test_deploy_without_a_network_says_so_in_one_line(tmp_path):
     out = deploy({"HF_ENDPOINT": f"http://127.0.0.1:{free_port()}", "HF_TOKEN": TOKEN}, tmp_path)
     assert out.returncode == 2 and "cannot reach the Hub" in out.stderr and out.stderr.strip().count("\n") == 0
     assert TOKEN not in out.stdout + out.stderr
+
+
+def test_the_app_runs_from_the_planned_files_alone(tmp_path):
+    """What a Space gets is enough: app.py started in a folder holding only the plan serves a shoe."""
+    import shutil
+
+    from gradio_client import Client, handle_file
+
+    from tests.conftest import start_app, stop_app
+
+    space = tmp_path / "space"
+    for name, path in plan_space(ROOT).files.items():
+        (space / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, space / name)
+    env = {"PIX2PIX_RUNTIME": "torch", "PYTHONPATH": "", "HF_HUB_OFFLINE": "1"}
+    proc, url = start_app(space / "weights", env, root=space)
+    try:
+        client = Client(url, verbose=False)
+        shoe = client.predict(handle_file(str(space / "examples/edges2shoes/drawing_sneaker.png")), "edges2shoes", 0, None,
+                              api_name="/translate")  # fmt: skip
+        assert Path(shoe).stat().st_size > 1000
+    finally:
+        log = stop_app(proc)
+    served = next(line for line in log.splitlines() if line.startswith("models on cpu (torch): "))
+    assert set(served.split(": ", 1)[1].split(", ")) == {"edges2shoes", "edges2handbags", "facades", "cityscapes"}, log

@@ -1,0 +1,121 @@
+"""Fair share of the model between the app's visitors, enforced on the server.
+
+The live canvas calls the model through Gradio's server functions, which bypass Gradio's queue,
+so the page's own JavaScript was all that kept one client from crowding out the others. Here:
+- a few translations run at once (one on a CPU: two would only slow each other down);
+- visitors (client addresses) take turns, round robin, so a client holding many connections
+  waits for its turn like anyone else, and each other visitor waits for at most one of its
+  translations;
+- a visitor's newest request replaces its older waiting one (the newest drawing wins), and each
+  client has at most `per_client` requests waiting;
+- a request that waits longer than `max_wait_s` gets a "busy" answer instead of a translation.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+
+class Busy(Exception):
+    """No turn within the wait allowed, or too many requests from this client already waiting."""
+
+
+class Superseded(Exception):
+    """A newer request of the same visitor took this one's place."""
+
+
+@dataclass(eq=False)
+class Ticket:
+    session: str
+    superseded: bool = False
+    since: float = field(default_factory=time.monotonic)
+
+
+class FairShare:
+    def __init__(self, slots: int = 1, max_wait_s: float = 5.0, per_client: int = 4):
+        self.slots, self.max_wait_s, self.per_client = slots, max_wait_s, per_client
+        self.cond = threading.Condition()
+        self.waiting: dict[str, deque[Ticket]] = {}  # by client, oldest first
+        self.turns: deque[str] = deque()  # clients with waiting tickets, whose turn is next first
+        self.running = 0
+
+    def run(self, client: str, session: str, fn):
+        """fn() when this visitor's turn comes; Busy or Superseded when it does not."""
+        ticket = self._enter(client, session)
+        try:
+            self._wait_for_turn(client, ticket)
+        except (Busy, Superseded):
+            self._leave(client, ticket)
+            raise
+        try:
+            return fn()
+        finally:
+            with self.cond:
+                self.running -= 1
+                self.cond.notify_all()
+
+    def _enter(self, client: str, session: str) -> Ticket:
+        with self.cond:
+            queue = self.waiting.setdefault(client, deque())
+            for older in queue:
+                if older.session == session:
+                    older.superseded = True
+            live = sum(not t.superseded for t in queue)
+            if live >= self.per_client:
+                if not queue:
+                    del self.waiting[client]
+                raise Busy(f"{live} requests from this address are already waiting")
+            ticket = Ticket(session)
+            queue.append(ticket)
+            if client not in self.turns:
+                self.turns.append(client)
+            self.cond.notify_all()  # a superseded ticket's waiter must wake up and leave
+            return ticket
+
+    def _wait_for_turn(self, client: str, ticket: Ticket) -> None:
+        deadline = ticket.since + self.max_wait_s
+        with self.cond:
+            while True:
+                if ticket.superseded:
+                    raise Superseded()
+                if self.running < self.slots and self._next() is ticket:
+                    self._take(client)
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise Busy(f"no turn within {self.max_wait_s:g} s")
+                self.cond.wait(remaining)
+
+    def _next(self) -> Ticket | None:
+        """The ticket whose turn it is: the oldest live one of the first client in turn order."""
+        for client in self.turns:
+            live = next((t for t in self.waiting[client] if not t.superseded), None)
+            if live is not None:
+                return live
+        return None
+
+    def _take(self, client: str) -> None:
+        """This client's oldest live ticket runs now; the client goes to the back of the turns."""
+        queue = self.waiting[client]
+        while queue and queue[0].superseded:
+            queue.popleft()
+        queue.popleft()
+        self.turns.remove(client)
+        if any(not t.superseded for t in queue):
+            self.turns.append(client)
+        else:
+            del self.waiting[client]
+        self.running += 1
+
+    def _leave(self, client: str, ticket: Ticket) -> None:
+        with self.cond:
+            queue = self.waiting.get(client)
+            if queue is not None and ticket in queue:
+                queue.remove(ticket)
+                if not any(not t.superseded for t in queue):
+                    del self.waiting[client]
+                    self.turns.remove(client)
+            self.cond.notify_all()

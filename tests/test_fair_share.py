@@ -1,0 +1,74 @@
+"""fair_share.FairShare: turns between clients, the newest request wins, a bounded wait."""
+
+import threading
+import time
+
+import pytest
+
+from fair_share import Busy, FairShare, Superseded
+
+
+def start(share, client, session, log, hold=0.05, results=None):
+    """Call share.run from a thread; results[(client, session)] gets the outcomes, in order."""
+    def work():
+        log.append((client, session))
+        time.sleep(hold)
+        return session
+
+    def call():
+        try:
+            outcome = share.run(client, session, work)
+        except (Busy, Superseded) as e:
+            outcome = type(e).__name__
+        if results is not None:
+            results.setdefault((client, session), []).append(outcome)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    time.sleep(0.01)  # arrival order
+    return thread
+
+
+def test_clients_take_turns_so_a_crowd_from_one_address_waits_like_anyone():
+    share, log, results = FairShare(slots=1, max_wait_s=5, per_client=8), [], {}
+    threads = [start(share, "hostile", "h0", log, hold=0.3, results=results)]  # all the rest arrive while it runs
+    threads += [start(share, "hostile", f"h{i}", log, results=results) for i in range(1, 5)]
+    threads.append(start(share, "polite", "p", log, results=results))
+    for t in threads:
+        t.join()
+    order = [client for client, _ in log]
+    assert order.index("polite") == 2  # after the running one and one more of the crowd
+    assert not [v for outcomes in results.values() for v in outcomes if v in ("Busy", "Superseded")]
+
+
+def test_the_newest_request_of_a_visitor_replaces_its_waiting_one():
+    share, log, results = FairShare(slots=1, max_wait_s=5), [], {}
+    threads = [start(share, "a", "runner", log, hold=0.2, results=results)]
+    threads += [start(share, "b", "page", log, results=results) for _ in range(3)]  # one page, three drawings
+    for t in threads:
+        t.join()
+    assert [s for _, s in log] == ["runner", "page"] and results[("b", "page")].count("Superseded") == 2
+
+
+def test_a_request_that_waits_too_long_is_told_busy():
+    share, log, results = FairShare(slots=1, max_wait_s=0.1), [], {}
+    threads = [start(share, "a", "slow", log, hold=0.5, results=results), start(share, "b", "late", log, results=results)]
+    for t in threads:
+        t.join()
+    assert results[("b", "late")] == ["Busy"] and log == [("a", "slow")]
+
+
+def test_too_many_waiting_requests_from_one_address_are_refused_at_once():
+    share, log, results = FairShare(slots=1, max_wait_s=5, per_client=2), [], {}
+    threads = [start(share, "a", f"s{i}", log, hold=0.1, results=results) for i in range(4)]
+    for t in threads:
+        t.join()
+    assert sum(outcomes == ["Busy"] for outcomes in results.values()) == 1  # one running, two waiting, the fourth refused
+    assert share.waiting == {} and not share.turns and share.running == 0
+
+
+def test_an_error_in_the_work_frees_the_slot():
+    share = FairShare(slots=1, max_wait_s=1)
+    with pytest.raises(ZeroDivisionError):
+        share.run("a", "s", lambda: 1 / 0)
+    assert share.run("b", "s", lambda: "ok") == "ok"
