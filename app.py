@@ -10,6 +10,7 @@ API: POST /translate (image, model, seed, hints) -> image, callable with gradio_
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import functools
 import html
@@ -30,6 +31,7 @@ ZERO_GPU_SECONDS = 10  # the most one translation may hold the GPU; short calls 
 if ZERO_GPU:
     import spaces  # noqa: E402
 
+import anyio  # noqa: E402
 import gradio as gr  # noqa: E402
 import numpy as np
 import torch
@@ -56,7 +58,11 @@ WORK_SIZE = 1024  # larger uploads are scaled down to this before any processing
 CANVAS_DIR = ROOT / "canvas"  # the live canvas's HTML, JavaScript and CSS
 MAX_DRAWING_BYTES = 4_000_000  # a drawing sent by the canvas, as a data URL
 MAX_SEED = 2**63 - 1
+REFUSAL_DELAY_S = 1.0  # a busy or superseded answer is sent this much later (a page never gets superseded)
 MAX_WAIT_S = 5.0  # the longest a translation waits for its turn before the visitor is told the server is busy
+# Proxies in front of the app, whose X-Forwarded-For says who the visitor is: one on a Space (which
+# sets SPACE_ID), none elsewhere unless PIX2PIX_PROXY_HOPS says so.
+PROXY_HOPS = int(os.environ.get("PIX2PIX_PROXY_HOPS") or (1 if os.environ.get("SPACE_ID") else 0))
 BUSY_MESSAGE = "The server is busy with other visitors' drawings: try again in a moment."
 # The colour pen's presets (the picker offers any other).
 HINT_COLOURS = [{"name": n, "value": v} for n, v in [("red", "#d62828"), ("blue", "#1d4ed8"), ("white", "#ffffff"),
@@ -251,11 +257,19 @@ def on_gpu(models: dict[str, ModelEntry]):
     return spaces.GPU(duration=ZERO_GPU_SECONDS)(translate) if ZERO_GPU else translate
 
 
-def visitor(request: gr.Request | None) -> tuple[str, str]:
-    """(client address, session) of a request; one shared visitor for calls without one."""
+def visitor(request: gr.Request | None, page: str | None = None) -> tuple[str, str]:
+    """(client address, session) of a request; one shared visitor for calls without one. The
+    session is the page (the canvas names itself), or Gradio's session of an event. Behind
+    PROXY_HOPS proxies, the address is the one the outermost proxy saw (the entry it appended to
+    X-Forwarded-For); entries further left are whatever the client wrote, so they are not trusted."""
     if request is None or request.client is None:
         return "local", "local"
-    return request.client.host, str(getattr(request, "session_hash", None) or request.client.host)
+    address = request.client.host
+    forwarded = [a.strip() for a in (request.headers.get("x-forwarded-for") or "").split(",") if a.strip()]
+    if PROXY_HOPS and len(forwarded) >= PROXY_HOPS:
+        address = forwarded[-PROXY_HOPS]
+    session = page or getattr(request, "session_hash", None) or ""
+    return address, f"{address}/{str(session)[:64]}"
 
 
 class App:
@@ -277,9 +291,12 @@ class App:
             request: gr.Request | None = None) -> Image.Image:  # fmt: skip
         """hints: RGBA colour hints, for models that take them (None otherwise). Raises Busy when the
         visitor's turn does not come in time, Superseded when a newer request took this one's place."""
+        return self.share.run(*visitor(request), lambda: self.infer(name, image, seed, hints))
+
+    def infer(self, name: str, image: Image.Image, seed, hints: Image.Image | None = None) -> Image.Image:
+        """One translation, for a caller that already holds its turn."""
         self.model(name)
-        seed = seed_or_none(seed)
-        return self.share.run(*visitor(request), lambda: self.translate(name, image, seed, hints))
+        return self.translate(name, image, seed_or_none(seed), hints)
 
     def model_hints(self, name: str, hints: Image.Image | None, drawing: Image.Image) -> Image.Image | None:
         """Hints drawn over a drawing, moved and scaled with it as its edge map is (model.hints.place_hints);
@@ -303,10 +320,21 @@ class App:
             raise InputError("The drawing is empty: it has no dark strokes.")
         return edges
 
-    def translate_drawing(self, drawing: str, hints: str | None, model_name: str, seed, request: gr.Request | None = None) -> dict:
+    def translate_drawing(self, drawing: str, hints: str | None, model_name: str, seed, page: str | None = None,
+                          request: gr.Request | None = None) -> dict:  # fmt: skip
         """The live canvas's server function: PNG data URLs of the drawing and its colour hints (or None) in;
         the shoe and what the model saw (the edge map, hints painted over it), as data URLs. A request
-        that a newer one of the same page replaced while it waited gets {"superseded": True}."""
+        that a newer one of the same page replaced while it waited gets {"superseded": True}.
+        The whole request waits for its turn, decoding included: a crowd of requests then waits
+        without taking the CPU from the one being served."""
+        try:
+            return self.share.run(*visitor(request, page), lambda: self.drawing_reply(drawing, hints, model_name, seed))
+        except Superseded:
+            return {"superseded": True}
+        except Busy:
+            return {"error": BUSY_MESSAGE, "busy": True}
+
+    def drawing_reply(self, drawing: str, hints: str | None, model_name: str, seed) -> dict:
         try:
             picture = decode_drawing(drawing)
             edges = drawing_to_edges(picture, size=OUTPUT_SIZE)
@@ -314,11 +342,7 @@ class App:
                 return {"result": None, "edges": None}
             hint_image = self.model_hints(model_name, decode_drawing(hints, "RGBA") if hints else None, picture)
             seen = edges if hint_image is None else paint_hints(edges, hint_image)
-            return {"result": data_url(self.run(model_name, edges, seed, hint_image, request), "JPEG"), "edges": data_url(seen)}
-        except Superseded:
-            return {"superseded": True}
-        except Busy:
-            return {"error": BUSY_MESSAGE, "busy": True}
+            return {"result": data_url(self.infer(model_name, edges, seed, hint_image), "JPEG"), "edges": data_url(seen)}
         except InputError as e:
             return {"error": str(e)}
 
@@ -369,11 +393,16 @@ def build_sketch_tab(app: App) -> None:
     # Plain functions: gradio marks server functions with an attribute, which a bound method cannot
     # take. Gradio 6 hands a server function the JavaScript call's arguments as one list (or the
     # argument itself when there is one).
-    # A parameter typed gr.Request gets the HTTP request: who is asking, for the fair share.
-    def translate_drawing(args: list, request: gr.Request) -> dict:
-        if not isinstance(args, list) or len(args) != 4:
+    # A parameter typed gr.Request gets the HTTP request: who is asking, for the fair share. Async, so
+    # that a refused request is held back on the event loop, without a thread, before its answer:
+    # a client that floods the server then sends a few requests a second, not hundreds.
+    async def translate_drawing(args: list, request: gr.Request) -> dict:
+        if not isinstance(args, list) or len(args) not in (4, 5):  # drawing, hints, model, seed (, page id)
             return {"error": "The page sent a request this server does not understand. Reload the page."}
-        return app.translate_drawing(*args, request=request)
+        reply = await anyio.to_thread.run_sync(lambda: app.translate_drawing(*args, request=request))
+        if reply.get("busy") or reply.get("superseded"):
+            await asyncio.sleep(REFUSAL_DELAY_S)
+        return reply
 
     def example_drawing(index) -> str:
         return app.example_drawing(index)

@@ -3,9 +3,10 @@
 The live canvas calls the model through Gradio's server functions, which bypass Gradio's queue,
 so the page's own JavaScript was all that kept one client from crowding out the others. Here:
 - a few translations run at once (one on a CPU: two would only slow each other down);
-- visitors (client addresses) take turns, round robin, so a client holding many connections
-  waits for its turn like anyone else, and each other visitor waits for at most one of its
-  translations;
+- visitors (client addresses) take turns: the next turn goes to the waiting client served least
+  recently (one that was not waiting at all comes first), so a client holding many connections
+  waits for its turn like anyone else, and another visitor waits for at most the translation
+  that is running;
 - a visitor's newest request replaces its older waiting one (the newest drawing wins), and each
   client has at most `per_client` requests waiting;
 - a request that waits longer than `max_wait_s` gets a "busy" answer instead of a translation.
@@ -39,8 +40,10 @@ class FairShare:
         self.slots, self.max_wait_s, self.per_client = slots, max_wait_s, per_client
         self.cond = threading.Condition()
         self.waiting: dict[str, deque[Ticket]] = {}  # by client, oldest first
-        self.turns: deque[str] = deque()  # clients with waiting tickets, whose turn is next first
+        self.last_turn: dict[str, int] = {}  # of the clients waiting now: when each last had a turn
+        self.turns_given = 0
         self.running = 0
+        self.running_for: dict[str, int] = {}  # translations running now, by client
 
     def run(self, client: str, session: str, fn):
         """fn() when this visitor's turn comes; Busy or Superseded when it does not."""
@@ -55,6 +58,8 @@ class FairShare:
         finally:
             with self.cond:
                 self.running -= 1
+                self.running_for[client] -= 1
+                self._forget_if_idle(client)
                 self.cond.notify_all()
 
     def _enter(self, client: str, session: str) -> Ticket:
@@ -70,8 +75,6 @@ class FairShare:
                 raise Busy(f"{live} requests from this address are already waiting")
             ticket = Ticket(session)
             queue.append(ticket)
-            if client not in self.turns:
-                self.turns.append(client)
             self.cond.notify_all()  # a superseded ticket's waiter must wake up and leave
             return ticket
 
@@ -90,32 +93,37 @@ class FairShare:
                 self.cond.wait(remaining)
 
     def _next(self) -> Ticket | None:
-        """The ticket whose turn it is: the oldest live one of the first client in turn order."""
-        for client in self.turns:
-            live = next((t for t in self.waiting[client] if not t.superseded), None)
-            if live is not None:
-                return live
-        return None
+        """The ticket whose turn it is: the oldest live one of the client served least recently."""
+        live = {c: next((t for t in q if not t.superseded), None) for c, q in self.waiting.items()}
+        live = {c: t for c, t in live.items() if t is not None}
+        if not live:
+            return None
+        client = min(live, key=lambda c: (self.last_turn.get(c, -1), live[c].since))
+        return live[client]
 
     def _take(self, client: str) -> None:
-        """This client's oldest live ticket runs now; the client goes to the back of the turns."""
+        """This client's oldest live ticket runs now."""
         queue = self.waiting[client]
         while queue and queue[0].superseded:
             queue.popleft()
         queue.popleft()
-        self.turns.remove(client)
-        if any(not t.superseded for t in queue):
-            self.turns.append(client)
-        else:
-            del self.waiting[client]
+        self.turns_given += 1
+        self.last_turn[client] = self.turns_given
         self.running += 1
+        self.running_for[client] = self.running_for.get(client, 0) + 1
 
     def _leave(self, client: str, ticket: Ticket) -> None:
         with self.cond:
             queue = self.waiting.get(client)
             if queue is not None and ticket in queue:
                 queue.remove(ticket)
-                if not any(not t.superseded for t in queue):
-                    del self.waiting[client]
-                    self.turns.remove(client)
+                self._forget_if_idle(client)
             self.cond.notify_all()
+
+    def _forget_if_idle(self, client: str) -> None:
+        """A client with nothing waiting or running leaves the books: when it comes back, it comes first."""
+        if not any(not t.superseded for t in self.waiting.get(client, ())):
+            self.waiting.pop(client, None)
+            if not self.running_for.get(client):
+                self.running_for.pop(client, None)
+                self.last_turn.pop(client, None)

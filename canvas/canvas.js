@@ -7,6 +7,7 @@
 // drawings are dropped, never queued.
 (() => {
   const SEND_SIZE = 256; // the model's input size: the drawing is sent at this size
+  const PAGE_ID = Math.random().toString(36).slice(2); // the server's fair share tells pages apart by it
   const BUSY_RETRY_MS = 1000; // after a "busy" answer, the drawing is sent again this much later
   const canvas = element.querySelector("#sketch canvas");
   const ctx = canvas.getContext("2d");
@@ -132,7 +133,7 @@
     pending = false;
     const [drawing, hintImage] = snapshot();
     try {
-      const reply = await server.translate_drawing(drawing, hintImage, modelSelect.value, seedInput.value || "0");
+      const reply = await server.translate_drawing(drawing, hintImage, modelSelect.value, seedInput.value || "0", PAGE_ID);
       if (reply.superseded) {
         // another request of this page took its place on the server: its answer comes instead
       } else if (reply.busy) {
