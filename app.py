@@ -33,6 +33,8 @@ if ZERO_GPU:
 
 import anyio  # noqa: E402
 import gradio as gr  # noqa: E402
+from gradio.components.base import server as gradio_server_function  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
@@ -52,6 +54,9 @@ MAX_PIXELS = 16_000_000  # uploads above this are refused before they are decode
 # that Gradio decodes before the app sees them (the paint box, a queued event's image), stop there.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
 MAX_UPLOAD = "8mb"  # Gradio refuses larger files before they reach its upload cache
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # any request body: an upload and its form fields fit
+MAX_PAINT_BLOBS = 64  # pending paint-box uploads kept, at most
 CACHE_LIFETIME_S = 3600  # Gradio's cache of uploads and results: files older than this are deleted
 WORK_SIZE = 1024  # larger uploads are scaled down to this before any processing
 
@@ -244,6 +249,69 @@ def parse_overrides(specs: list[str]) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- the app
+
+
+class BoundedPaint(gr.Paint):
+    """gr.Paint whose blob upload (a server function anyone can call) cannot be made to hold
+    memory: Gradio's own grows a list to any `index` it is sent (50 million: 400 MB) and keeps
+    blobs of ids never used again. Here: one layer, whole blobs of at most MAX_UPLOAD, and at most
+    MAX_PAINT_BLOBS pending ids, the oldest dropped first."""
+
+    @gradio_server_function
+    def accept_blobs(self, data):
+        fields = data.data
+        index_ok = fields.get("index") in (None, "", "null", "0", 0)
+        if not index_ok or fields.get("type") not in ("layer", "background", "composite"):
+            return None
+        if not data.files or any(len(content) > MAX_UPLOAD_BYTES for _, content in data.files):
+            return None
+        while len(self.blob_storage) >= MAX_PAINT_BLOBS:
+            self.blob_storage.pop(next(iter(self.blob_storage)))
+        return super().accept_blobs(data)
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over `limit` bytes gets 413 before it is read into memory
+    (Gradio reads a JSON body whole before any check of the app's)."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self.refuse(send)
+        seen, refused = 0, False
+
+        async def counted():  # a body without Content-Length: refused once it passes the limit
+            nonlocal seen, refused
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit and not refused:
+                refused = True
+                await self.refuse(send)
+                return {"type": "http.disconnect"}
+            return message
+
+        async def unless_refused(message):  # the app's own answer to a refused request is dropped
+            if not refused:
+                await send(message)
+
+        try:
+            await self.app(scope, counted, unless_refused)
+        except Exception:
+            if not refused:
+                raise
+
+    async def refuse(self, send):
+        body = b'{"detail": "Request too large."}'
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})  # fmt: skip
+        await send({"type": "http.response.body", "body": body})
+
+
 
 
 def on_gpu(models: dict[str, ModelEntry]):
@@ -454,7 +522,7 @@ def build_label_tab(app: App, seed: gr.Number):
                 label_model = gr.Dropdown(label_models, value=label_models[0] if label_models else None, label="Model")
                 label_upload = gr.File(label="Upload a label map (colours are snapped to the palette)")
                 palette_md = gr.Markdown()
-                label_paint = gr.Paint(label="…or paint one with the palette", type="pil", image_mode="RGB",
+                label_paint = BoundedPaint(label="…or paint one with the palette", type="pil", image_mode="RGB",
                                        canvas_size=(256, 256), layers=False)  # fmt: skip
             with gr.Column():
                 label_seen = gr.Image(label="What the model sees", type="pil", format="png", height=256, interactive=False)
@@ -579,7 +647,8 @@ def main(argv=None):
     # One inference at a time on the CPU: two would fight over the same cores and both slow down.
     demo.queue(default_concurrency_limit=4 if cuda else 1, max_size=64)
     # show_error off: the messages meant for people (gr.Error) still show; internal ones stay in the log.
-    demo.launch(server_name=args.host, server_port=args.port, show_error=False, max_file_size=MAX_UPLOAD)
+    demo.launch(server_name=args.host, server_port=args.port, show_error=False, max_file_size=MAX_UPLOAD,
+                app_kwargs={"middleware": [Middleware(BodyLimit, limit=MAX_REQUEST_BYTES)]})  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The app as a server: its documented /translate API, called with gradio_client."""
 
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -158,3 +159,48 @@ def test_internal_errors_reach_the_client_without_server_paths(served):
     events = httpx.get(f"{url}/gradio_api/call/translate/{call.json()['event_id']}", timeout=30).text
     assert "event: error" in events
     assert str(app.ROOT) not in events and "object at 0x" not in events
+
+
+@pytest.fixture(scope="module")
+def server(tiny_weights_dir):
+    """The app on 127.0.0.1 with its process, for memory measurements."""
+    proc, url = start_app(tiny_weights_dir)
+    try:
+        yield proc, url
+    finally:
+        stop_app(proc)
+
+
+def rss_mb(pid: int) -> float:
+    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def paint_box_id(url: str) -> int:
+    config = httpx.get(f"{url}/config", timeout=10).json()
+    return next(c["id"] for c in config["components"] if c.get("props", {}).get("label", "").startswith("…or paint one"))
+
+
+def test_the_paint_boxs_blob_upload_cannot_pin_memory(server):
+    proc, url = server
+    component, before = paint_box_id(url), rss_mb(proc.pid)
+    for i, index in enumerate(["50000000", "7", "0"] + ["0"] * 200):  # a huge index, and 200 fresh ids
+        fields = {"session_hash": "s", "component_id": str(component), "fn_name": "accept_blobs",
+                  "data": json.dumps({"type": "layer", "index": index, "id": f"id{i}"})}  # fmt: skip
+        reply = httpx.post(f"{url}/gradio_api/component_server/", data={**fields, "type": "layer", "index": index, "id": f"id{i}"},
+                           files={"blob": ("b.png", b"\x89PNG" + bytes(2000))}, timeout=30)  # fmt: skip
+        assert reply.status_code == 200, reply.text
+    assert rss_mb(proc.pid) - before < 50
+
+
+def test_a_huge_request_body_is_refused_before_it_is_read(server):
+    proc, url = server
+    before = rss_mb(proc.pid)
+    body = b'{"session_hash": "s", "component_id": 1, "fn_name": "x", "data": "' + b"a" * 50_000_000 + b'"}'
+    reply = httpx.post(f"{url}/gradio_api/component_server/", content=body, headers={"Content-Type": "application/json"}, timeout=60)
+    assert reply.status_code == 413
+    chunks = (body[i : i + 1_000_000] for i in range(0, len(body), 1_000_000))  # no Content-Length: counted as it comes
+    reply = httpx.post(f"{url}/gradio_api/component_server/", content=chunks, headers={"Content-Type": "application/json"}, timeout=60)
+    assert reply.status_code == 413
+    assert rss_mb(proc.pid) - before < 30
+    assert httpx.get(url, timeout=10).status_code == 200
