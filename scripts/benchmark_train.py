@@ -30,7 +30,8 @@ from PIL import Image, ImageDraw
 from torch.utils.flop_counter import FlopCounterMode
 
 from train.data import PreloadedPairs
-from train.train import TrainConfig, build_networks, discriminator_step, generator_step, make_augment
+from train.pix2pix import Pix2Pix
+from train.train import TrainConfig, make_augment
 
 OFFICIAL_SECONDS_PER_IMAGE = 0.45  # the official pix2pix code at the paper's setting, 2 threads (issue 16)
 PAPER = TrainConfig(size=256, ngf=64, ndf=64, norm="batch", batch_size=1)
@@ -68,16 +69,17 @@ class Setting:
     def __init__(self, cfg: TrainConfig, loaded: dict, device, one_pass=None, fused=False, compiled=False):
         torch.manual_seed(0)
         self.cfg, self.device = cfg, device
-        self.G, self.D, self.opt_g, self.opt_d = build_networks(cfg, device)
+        self.model = model = Pix2Pix(cfg, device)
         # torch.compile of both networks (inductor's defaults: no freezing, which the notes found wrong on this U-Net)
-        self.G_run, self.D_run = (torch.compile(self.G), torch.compile(self.D)) if compiled else (self.G, self.D)
+        if compiled:
+            model.G_run, model.D_run = torch.compile(model.G), torch.compile(model.D)
         if fused:
-            self.opt_g, self.opt_d = (torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
-                                      for n in (self.G, self.D))  # fmt: skip
-        self.one_pass = cfg.norm == "instance" if one_pass is None else one_pass
+            model.opt_g, model.opt_d = (torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), fused=True)
+                                        for n in (model.G, model.D))  # fmt: skip
+        if one_pass is not None:
+            model.one_d_pass = one_pass
         self.augment = make_augment(cfg)
         self.data = loaded[self.augment.load_size]
-        self.autocast = torch.autocast(device.type, enabled=False)
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
         self.g = torch.Generator(device).manual_seed(0)
         self.parts: list[tuple[float, float, float]] = []
@@ -91,11 +93,11 @@ class Setting:
             x, y = self.augment(x, y, strokes, self.g)
         x, y = x.contiguous(memory_format=self.memory_format), y.contiguous(memory_format=self.memory_format)
         t1 = time.perf_counter()
-        fake = self.G_run(x)
+        fake = self.model.forward(x)
         t2 = time.perf_counter()
-        discriminator_step(self.D, self.D_run, self.opt_d, x, y, fake, self.autocast, self.one_pass)
+        self.model.update_discriminator(x, y, fake)
         t3 = time.perf_counter()
-        generator_step(self.D_run, self.opt_g, x, y, fake, cfg, self.autocast)
+        self.model.update_generator(x, y, fake)
         t4 = time.perf_counter()
         if record:
             self.parts.append((t1 - t0, t3 - t2, (t2 - t1) + (t4 - t3)))

@@ -26,11 +26,9 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel
-from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
-from model import DiscriminatorConfig, GeneratorConfig, PatchDiscriminator, UNetGenerator, load_generator, save_generator
+from model import GeneratorConfig, UNetGenerator, load_generator, save_generator
 from model.images import to_pil
 from model.translate import inference_network
 from model.weights import WeightsError, atomic_write, remove_stale_temporaries
@@ -38,10 +36,9 @@ from model.weights import WeightsError, atomic_write, remove_stale_temporaries
 from .augment import BatchAugment
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, read_checkpoint, save_checkpoint
 from .data import DatasetError, PairedImageFolder, PreloadedPairs
-from .feature_gan import FeatureDiscriminator, feature_discriminator_loss, feature_generator_loss
 from .hints import HINT_DOTS, NO_HINT_SHARE, dots, hue_jitter, random_counts, sample_hints
-from .losses import discriminator_loss, generator_loss
 from .metrics import ImageMetrics, to_unit
+from .pix2pix import Pix2Pix
 from .plots import save_loss_curve, save_sample_grid
 from .push import HubAccessError
 
@@ -211,22 +208,6 @@ def fit_to_budget(cfg: TrainConfig, step: int, steps_per_epoch: int, timed_steps
     return dataclasses.replace(cfg, epochs=constant, epochs_decay=max(0, epochs - constant))
 
 
-def ema_with_warmup(decay: float):
-    """AveragedModel's update: decay, but at most (1 + n) / (10 + n) after n updates.
-
-    The warm-up (as in TensorFlow's ExponentialMovingAverage) keeps the first, near-random
-    weights from lingering in the average of a run of a few thousand steps.
-    """
-
-    def update(average: torch.Tensor, current: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
-        if not average.is_floating_point():  # batch norm's step counter
-            return current
-        d = min(decay, (1 + float(n)) / (10 + float(n)))
-        return average.lerp(current, 1 - d)
-
-    return update
-
-
 def epoch_indices(n: int, epoch: int, seed: int, batch: int, rank: int, world: int) -> list[int]:
     """This rank's share of a seeded shuffle, whole batches only."""
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
@@ -272,24 +253,14 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         raise ValueError("--budget-minutes times one process; give --epochs and --epochs-decay with torchrun.")
     last_step = final_step(cfg, steps_per_epoch)
 
-    G, D, opt_g, opt_d = build_networks(cfg, device)
-    F_D, opt_f = build_feature_discriminator(cfg, device)
+    model = Pix2Pix(cfg, device, distributed, initialise=None if resume else lambda G: load_initial_weights(G, cfg))
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    if cfg.init_generator and not resume:
-        load_initial_generator(G, cfg.init_generator)
-        if cfg.init_hint_adapter:
-            load_initial_hint_adapter(G, cfg.init_hint_adapter)
-    # The average of G's recent weights: it smooths out the step-to-step wobble of GAN training.
-    G_ema = AveragedModel(G, avg_fn=ema_with_warmup(cfg.ema), use_buffers=True) if cfg.ema else None
     step, elapsed_before = 0, 0.0
     if resume:
-        meta = load_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d,
-                               generator_ema=G_ema, feature_discriminator=F_D, opt_f=opt_f)  # fmt: skip
+        meta = load_checkpoint(out / CHECKPOINT_NAME, **model.checkpoint_parts())
         step, elapsed_before = int(meta["step"]), float(meta.get("elapsed_s", 0))
         if distributed:  # each rank continues its own dropout stream
             torch.manual_seed(cfg.seed + rank + 7919 * step)
-    G_train = DistributedDataParallel(G) if distributed else G
-    D_train = DistributedDataParallel(D) if distributed else D
 
     fixed_val = None
     if main_process:
@@ -317,15 +288,10 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         return elapsed_before + time.perf_counter() - started
 
     def checkpoint():
-        refuse_non_finite(step, out, G=G, D=D, G_ema=G_ema, F_D=F_D)
-        save_checkpoint(out / CHECKPOINT_NAME, generator=G, discriminator=D, opt_g=opt_g, opt_d=opt_d, step=step,
-                        train_config=dataclasses.asdict(cfg), elapsed_s=elapsed(), generator_ema=G_ema,
-                        feature_discriminator=F_D, opt_f=opt_f)  # fmt: skip
+        model.refuse_non_finite(step, out)
+        save_checkpoint(out / CHECKPOINT_NAME, **model.checkpoint_parts(), step=step, train_config=dataclasses.asdict(cfg),
+                        elapsed_s=elapsed())  # fmt: skip
         save_loss_curve(log_path, out / "loss_curve.png")
-
-    def G_eval():
-        """The generator that gets sampled, validated and exported."""
-        return G_ema.module if G_ema is not None else G
 
     def samples(name: str):
         x, hints = fixed_val[0], None
@@ -333,11 +299,11 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
             hints = dots(fixed_val[1], HINT_DOTS, seed=0)
             x = torch.where(hints[:, 3:] > 0, hints[:, :3], x)
         with torch.no_grad():
-            fake = inference_network(G_eval())(fixed_val[0].to(device), None if hints is None else hints.to(device)).cpu()
+            fake = inference_network(model.generator)(fixed_val[0].to(device), None if hints is None else hints.to(device)).cpu()
         save_sample_grid(out / "samples" / name, x, fake, fixed_val[1])
 
     def validate_and_export(epoch: int) -> dict:
-        metrics = validate(G_eval(), val_set, cfg, device, segmenter) if val_set else {}
+        metrics = validate(model.generator, val_set, cfg, device, segmenter) if val_set else {}
         with open(out / "metrics.jsonl", "a") as f:
             f.write(json.dumps({"epoch": epoch, "step": step, "elapsed_s": round(elapsed()), **metrics}) + "\n")
         if metrics:
@@ -345,30 +311,12 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
             bar.write(f"step {step} (epoch {epoch}): val L1 {metrics['l1']:.4f}  PSNR {metrics['psnr']:.2f}  SSIM {metrics['ssim']:.4f}{fcn}")
         checkpoint()  # the loss curve and checkpoint of this very step go with the export
         samples(f"step_{step:07d}.png")
-        export(G_eval(), cfg, out, step, metrics)
+        export(model.generator, cfg, out, step, metrics)
         return metrics
 
-    def train_step(x, y, hints):
-        with autocast:
-            fake = G_train(x, hints)
-        loss_d = loss_f = torch.zeros((), device=device)
-        if cfg.gan_weight > 0:
-            loss_d = discriminator_step(D, D_train, opt_d, x, y, fake, autocast, one_d_pass)
-        fake_features = None
-        if F_D is not None:  # the backbone runs once on the fakes: D's step reads them detached, G's through them
-            with autocast:
-                fake_features = F_D.features(fake.float())
-            loss_f = feature_discriminator_step(F_D, opt_f, y, fake_features, autocast)
-        gan, l1, gan_f = generator_step(D, opt_g, x, y, fake, cfg, autocast, F_D, fake_features)
-        if G_ema is not None:
-            G_ema.update_parameters(G)
-        return loss_d, gan, l1, loss_f, gan_f
-
     metrics = {}
-    one_d_pass = cfg.norm == "instance"
     bar = tqdm(total=last_step, initial=min(step, last_step), disable=not main_process, unit="step", dynamic_ncols=True)
     timing = {"fitted": resume or not cfg.budget_minutes, "from_step": step + BUDGET_WARMUP, "from_time": None}
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16)
     stop_requested = threading.Event()
     restore_signals = stop_on_signals(stop_requested, bar) if main_process and not distributed else lambda: None
     try:
@@ -394,10 +342,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                             hints = sample_hints(y, counts, g)
                     x, y = x.contiguous(memory_format=memory_format), y.contiguous(memory_format=memory_format)
                     lr = learning_rate(cfg, step, steps_per_epoch)
-                    for opt in (o for o in (opt_g, opt_d, opt_f) if o is not None):
-                        for group in opt.param_groups:
-                            group["lr"] = lr
-                    loss_d, gan, l1, loss_f, gan_f = train_step(x, y, hints)
+                    model.set_learning_rate(lr)
+                    losses = model.optimize_parameters(x, y, hints).values()
                     step += 1
                     if not timing["fitted"] and step >= timing["from_step"]:
                         if timing["from_time"] is None:
@@ -411,21 +357,21 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
                             bar.total = last_step
                             bar.write(f"fitted to {cfg.budget_minutes} min: {cfg.epochs} + {cfg.epochs_decay} epochs, {last_step} steps")
 
-                    if not all(math.isfinite(v.item()) for v in (loss_d, gan, l1, loss_f, gan_f)):
-                        refuse_non_finite(step, out, G=G)  # the weights may still be finite: say so either way
+                    if not all(math.isfinite(v) for v in losses):
                         raise ValueError(f"training diverged at step {step}: a loss is NaN or inf. Nothing was saved over "
                                          f"{out}'s last checkpoint and export; resume from them with a lower --lr.")  # fmt: skip
                     now = time.perf_counter()
                     ips = cfg.batch_size * world / (now - tick)
                     tick = now
                     if main_process and (step % cfg.log_every == 0 or step == last_step):
-                        log.writerow([step, epoch, f"{lr:.3g}", f"{loss_d.item():.4f}", f"{gan.item():.4f}", f"{l1.item():.4f}", f"{ips:.2f}",
-                                      f"{loss_f.item():.4f}", f"{gan_f.item():.4f}"])  # fmt: skip
-                        bar.set_postfix(epoch=epoch, D=f"{loss_d.item():.3f}", G_gan=f"{gan.item():.3f}",
-                                        L1=f"{l1.item():.3f}", img_s=f"{ips:.1f}", refresh=False)  # fmt: skip
+                        loss_d, gan, l1, loss_f, gan_f = losses
+                        log.writerow([step, epoch, f"{lr:.3g}", f"{loss_d:.4f}", f"{gan:.4f}", f"{l1:.4f}", f"{ips:.2f}",
+                                      f"{loss_f:.4f}", f"{gan_f:.4f}"])  # fmt: skip
+                        bar.set_postfix(epoch=epoch, D=f"{loss_d:.3f}", G_gan=f"{gan:.3f}", L1=f"{l1:.3f}", img_s=f"{ips:.1f}",
+                                        refresh=False)  # fmt: skip
                     bar.update()
                     if on_step is not None:
-                        on_step(step, G, D)
+                        on_step(step, model.G, model.D)
                     if main_process and step % cfg.sample_every == 0:
                         samples(f"step_{step:07d}.png")
                     if main_process and step % cfg.checkpoint_every == 0:
@@ -457,15 +403,6 @@ def write_rows(path, rows: list) -> None:
         csv.writer(f).writerows(rows)
 
 
-def refuse_non_finite(step: int, out: Path, **nets) -> None:
-    """Raise, instead of writing a checkpoint or export, where a network holds NaN or inf."""
-    bad = [name for name, net in nets.items() if net is not None
-           and not all(t.isfinite().all() for t in net.state_dict().values() if t.is_floating_point())]  # fmt: skip
-    if bad:
-        raise ValueError(f"training diverged at step {step}: {', '.join(bad)} hold NaN or inf. Nothing was saved over "
-                         f"{out}'s last checkpoint and export; resume from them with a lower --lr.")  # fmt: skip
-
-
 def push_when_done(out: Path, repo: str) -> None:
     """Upload generator/; if that fails, say in one line that the run is safe and how to push it later."""
     from .push import push_to_hub
@@ -483,41 +420,12 @@ def make_augment(cfg: TrainConfig) -> BatchAugment:
     return BatchAugment(cfg.size, crop, cfg.augment == "drawing", mirror=cfg.augment != "none")
 
 
-def build_networks(cfg: TrainConfig, device) -> tuple[UNetGenerator, PatchDiscriminator, torch.optim.Adam, torch.optim.Adam]:
-    """G and D as cfg describes them, on device, with their Adam optimizers."""
-    d_config = DiscriminatorConfig(6, cfg.ndf, cfg.receptive_field, cfg.norm)
-    if cfg.size < d_config.min_image_size:
-        raise ValueError(f"--size {cfg.size} is too small for a {cfg.receptive_field}x{cfg.receptive_field} PatchGAN, "
-                         f"which needs images of at least {d_config.min_image_size} px; use a smaller --receptive-field.")  # fmt: skip
-    g_config = GeneratorConfig(cfg.size, 3, 3, cfg.ngf, cfg.norm, upsample=cfg.upsample, hints=cfg.hints,
-                               hint_adapter=cfg.hint_adapter, outer_ngf=cfg.outer_ngf)  # fmt: skip
-    G = UNetGenerator(g_config).to(device)
-    D = PatchDiscriminator(d_config).to(device)
-    memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    G, D = G.to(memory_format=memory_format), D.to(memory_format=memory_format)
-    if G.hint_adapter is not None:
-        freeze_base_model(G)
-    trainable = [p for p in G.parameters() if p.requires_grad]
-    opt_g = torch.optim.Adam(trainable, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
-    return G, D, opt_g, opt_d
-
-
-def build_feature_discriminator(cfg: TrainConfig, device):
-    """The discriminator on frozen ImageNet features and its Adam, or (None, None) without --feature-gan-weight."""
-    if cfg.feature_gan_weight <= 0:
-        return None, None
-    F_D = FeatureDiscriminator(cfg.feature_backbone).to(device)
-    return F_D, torch.optim.Adam(F_D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
-
-
-def freeze_base_model(G: UNetGenerator) -> None:
-    """Only the hint adapter learns: the base model's weights, and its batch norms' running statistics, stay as they are."""
-    G.requires_grad_(False)
-    G.hint_adapter.requires_grad_(True)
-    for name, m in G.named_modules():
-        if isinstance(m, torch.nn.BatchNorm2d) and not name.startswith("hint_adapter."):
-            m.track_running_stats = False  # train on batch statistics without updating the stored ones
+def load_initial_weights(G: UNetGenerator, cfg: TrainConfig) -> None:
+    """G's starting weights, from --init-generator and --init-hint-adapter (nothing without them)."""
+    if cfg.init_generator:
+        load_initial_generator(G, cfg.init_generator)
+        if cfg.init_hint_adapter:
+            load_initial_hint_adapter(G, cfg.init_hint_adapter)
 
 
 def load_initial_generator(G: UNetGenerator, source: str) -> None:
@@ -580,60 +488,6 @@ def load_initial_hint_adapter(G: UNetGenerator, source: str) -> None:
     except RuntimeError as e:
         raise ValueError(f"--init-hint-adapter {source}: its adapter is not the one this run builds "
                          f"({init.config} against {G.config}); give the same --hint-adapter, --size, --ngf and --norm.\n{e}") from None
-
-
-def discriminator_step(D, D_train, opt_d, x, y, fake, autocast, one_pass: bool) -> torch.Tensor:
-    """One update of D: real pairs -> 1, fake pairs -> 0. D_train is D, or D wrapped for DDP.
-
-    one_pass: real and fake pairs in one batch, which gives the same logits where D's norm is
-    per image (instance norm), and is faster.
-    """
-    D.requires_grad_(True)
-    opt_d.zero_grad(set_to_none=True)
-    with autocast:
-        if one_pass:
-            real_logits, fake_logits = D_train(torch.cat([x, x]), torch.cat([y, fake.detach()])).float().chunk(2)
-        else:
-            real_logits, fake_logits = D_train(x, y).float(), D_train(x, fake.detach()).float()
-        loss = discriminator_loss(real_logits, fake_logits)
-    loss.backward()
-    opt_d.step()
-    return loss.detach()
-
-
-def feature_discriminator_step(F_D, opt_f, y, fake_features, autocast) -> torch.Tensor:
-    """One update of the feature discriminator's heads: real photos -> 1, the fakes' features -> 0."""
-    F_D.requires_grad_(True)
-    opt_f.zero_grad(set_to_none=True)
-    with autocast, torch.no_grad():
-        real_features = F_D.features(y)
-    with autocast:
-        loss = feature_discriminator_loss([r.float() for r in F_D(real_features)],
-                                          [f.float() for f in F_D([f.detach() for f in fake_features])])  # fmt: skip
-    loss.backward()
-    opt_f.step()
-    return loss.detach()
-
-
-def generator_step(D, opt_g, x, y, fake, cfg: TrainConfig, autocast, F_D=None, fake_features=None):
-    """One update of G: fool D (frozen, unwrapped), and the feature discriminator if there is one, and
-    stay close to the target in L1. Returns (gan, l1, feature gan)."""
-    D.requires_grad_(False)
-    opt_g.zero_grad(set_to_none=True)
-    fake_logits = None
-    if cfg.gan_weight > 0:
-        with autocast:
-            fake_logits = D(x, fake).float()
-    loss, gan, l1 = generator_loss(fake_logits, fake.float(), y, cfg.l1_weight, cfg.gan_weight)
-    gan_f = torch.zeros((), device=fake.device)
-    if F_D is not None:
-        F_D.requires_grad_(False)
-        with autocast:
-            gan_f = feature_generator_loss([f.float() for f in F_D(fake_features)])
-        loss = loss + cfg.feature_gan_weight * gan_f
-    loss.backward()
-    opt_g.step()
-    return gan.detach(), l1.detach(), gan_f.detach()
 
 
 def stop_on_signals(stop: threading.Event, bar):

@@ -88,14 +88,14 @@ def test_its_learning_rate_follows_the_schedule(tmp_path, monkeypatch):
     seen = []
     cfg = tiny_config(data, tmp_path / "run", size=32, batch_size=2, epochs=1, epochs_decay=1, feature_gan_weight=1.0,
                       norm="instance", val_count=0)  # fmt: skip
-    import train.train as train_module
+    from train.pix2pix import Pix2Pix
 
-    original = train_module.feature_discriminator_step
+    original = Pix2Pix.update_feature_discriminator
 
-    def spy(F_D, opt_f, *args):
-        seen.append(opt_f.param_groups[0]["lr"])
-        return original(F_D, opt_f, *args)
+    def spy(self, *args):
+        seen.append(self.opt_f.param_groups[0]["lr"])
+        return original(self, *args)
 
-    monkeypatch.setattr(train_module, "feature_discriminator_step", spy)
+    monkeypatch.setattr(Pix2Pix, "update_feature_discriminator", spy)
     train(cfg)
     assert seen == pytest.approx([2e-4, 2e-4, 2e-4, 1e-4])  # constant for an epoch of 2 steps, then decaying
