@@ -239,6 +239,23 @@ def test_a_phone_sees_the_canvas_first_and_the_shoe_right_below(browser, app_url
     page.close()
 
 
+def test_in_dark_mode_the_canvas_menus_are_readable(browser, app_url):
+    page = open_canvas(browser, app_url + "/?__theme=dark")
+    colours = page.evaluate("""() => [...document.querySelectorAll('#live-canvas select, #live-canvas input[type=number]')]
+        .map(e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor])""")
+    page.close()
+
+    def luminance(css):
+        r, g, b = (int(v) / 255 for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    assert colours
+    for text, background in colours:  # WCAG contrast ratio of text on its background
+        light, dark = sorted((luminance(text), luminance(background)), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) > 4.5, (text, background)
+
+
 def test_a_file_that_is_not_an_image_gets_the_apps_message_on_the_label_tab(browser, app_url, tmp_path):
     (tmp_path / "notes.txt").write_text("not an image")
     (tmp_path / "empty.png").write_bytes(b"")
