@@ -62,7 +62,7 @@ WORK_SIZE = 1024  # larger uploads are scaled down to this before any processing
 
 CANVAS_DIR = ROOT / "canvas"  # the live canvas's HTML, JavaScript and CSS
 MAX_DRAWING_BYTES = 4_000_000  # a drawing sent by the canvas, as a data URL
-MAX_SEED = 2**63 - 1
+MAX_SEED = 2**53 - 1  # the largest whole number a browser holds exactly
 REFUSAL_DELAY_S = 1.0  # a busy or superseded answer is sent this much later (a page never gets superseded)
 MAX_WAIT_S = 5.0  # the longest a translation waits for its turn before the visitor is told the server is busy
 # Proxies in front of the app, whose X-Forwarded-For says who the visitor is: one on a Space (which
@@ -488,7 +488,13 @@ def build_sketch_tab(app: App) -> None:
         )  # fmt: skip
 
 
-def build_label_tab(app: App, seed: gr.Number):
+def seed_box() -> gr.Number:
+    """A tab's variation seed: each tab has its own, so that a change reaches one tab's handler, once."""
+    return gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED,
+                     label="Variation seed (0: none; another number adds dropout noise)")  # fmt: skip
+
+
+def build_label_tab(app: App):
     label_models = [n for n, m in app.models.items() if m.kind == "labels"]
 
     @ui
@@ -521,6 +527,7 @@ def build_label_tab(app: App, seed: gr.Number):
             with gr.Column():
                 label_model = gr.Dropdown(label_models, value=label_models[0] if label_models else None, label="Model")
                 label_upload = gr.File(label="Upload a label map (colours are snapped to the palette)")
+                seed = seed_box()
                 palette_md = gr.Markdown()
                 label_paint = BoundedPaint(label="…or paint one with the palette", type="pil", image_mode="RGB",
                                        canvas_size=(256, 256), layers=False)  # fmt: skip
@@ -538,7 +545,7 @@ def build_label_tab(app: App, seed: gr.Number):
     return label_model, palette_md, label_paint, palette_for
 
 
-def build_photo_tab(app: App, seed: gr.Number) -> None:
+def build_photo_tab(app: App) -> None:
     edge_models = [n for n, m in app.models.items() if m.kind == "edges"]
 
     @ui
@@ -553,6 +560,7 @@ def build_photo_tab(app: App, seed: gr.Number) -> None:
             with gr.Column():
                 photo_model = gr.Dropdown(edge_models, value=edge_models[0] if edge_models else None, label="Model")
                 photo = gr.File(label="Upload a photo of a shoe (or anything)")
+                seed = seed_box()
             with gr.Column():
                 photo_edges = gr.Image(label="Extracted edges", type="pil", format="png", height=256, interactive=False)
                 photo_out = gr.Image(label="Result", type="pil", format="png", interactive=False)
@@ -607,13 +615,10 @@ def build_app(models: dict[str, ModelEntry], notices: list[Notice] | None = None
         )
         for notice in notices or []:
             gr.Markdown(f"⚠️ {notice.page}", elem_classes=["notice"])
-        seed = gr.Number(0, precision=0, minimum=0, render=False,
-                         label="Variation seed for label maps and photos (0: none; another number adds dropout noise)")  # fmt: skip
         with gr.Tabs():
-            build_sketch_tab(app)
-            label_tab = build_label_tab(app, seed)
-            build_photo_tab(app, seed)
-        seed.render()
+            build_sketch_tab(app)  # its seed box is on the canvas
+            label_tab = build_label_tab(app)
+            build_photo_tab(app)
         build_api(app)
         label_model, palette_md, label_paint, palette_for = label_tab
         demo.load(palette_for, label_model, [palette_md, label_paint], api_visibility="private")

@@ -265,3 +265,16 @@ def test_examples_stay_inside_the_models_folder_even_through_links(tiny_weights_
 
 def test_titles_and_names_reach_markdown_as_text():
     assert app.markdown_text("![x](http://evil/a.png) <img src=x>") == r"\!\[x\]\(http://evil/a\.png\) &lt;img src=x&gt;"
+
+
+def test_the_largest_seed_a_page_can_send_is_accepted_and_one_more_is_refused():
+    assert seed_or_none(2**53 - 1) == 2**53 - 1  # what the seed boxes offer as their maximum
+    with pytest.raises(InputError, match="between 0 and 9007199254740991"):
+        seed_or_none(2**53)
+
+
+def test_each_tab_has_its_own_seed_box_and_the_draw_tab_none(tiny_weights_dir):
+    models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
+    config = app.build_app(models).get_config_file()
+    seeds = [c for c in config["components"] if c["type"] == "number" and c["props"].get("label", "").startswith("Variation seed")]
+    assert len(seeds) == 2 and all(c["props"]["maximum"] == 2**53 - 1 for c in seeds)
