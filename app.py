@@ -33,7 +33,6 @@ if ZERO_GPU:
 
 import anyio  # noqa: E402
 import gradio as gr  # noqa: E402
-from gradio.components.base import server as gradio_server_function  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 import numpy as np
 import torch
@@ -251,23 +250,27 @@ def parse_overrides(specs: list[str]) -> dict[str, str]:
 # --------------------------------------------------------------------------- the app
 
 
-class BoundedPaint(gr.Paint):
-    """gr.Paint whose blob upload (a server function anyone can call) cannot be made to hold
-    memory: Gradio's own grows a list to any `index` it is sent (50 million: 400 MB) and keeps
-    blobs of ids never used again. Here: one layer, whole blobs of at most MAX_UPLOAD, and at most
+def bounded_accept_blobs(self, data):
+    """gr.Paint's blob upload (a server function anyone can call), kept from holding memory:
+    Gradio's own grows a list to any `index` it is sent (50 million: 400 MB) and keeps blobs of
+    ids never used again. Here: one layer, blobs of at most MAX_UPLOAD_BYTES, and at most
     MAX_PAINT_BLOBS pending ids, the oldest dropped first."""
+    fields = data.data
+    index_ok = fields.get("index") in (None, "", "null", "0", 0)
+    if not index_ok or fields.get("type") not in ("layer", "background", "composite"):
+        return None
+    if not data.files or any(len(content) > MAX_UPLOAD_BYTES for _, content in data.files):
+        return None
+    while len(self.blob_storage) >= MAX_PAINT_BLOBS:
+        self.blob_storage.pop(next(iter(self.blob_storage)))
+    return GRADIO_ACCEPT_BLOBS(self, data)
 
-    @gradio_server_function
-    def accept_blobs(self, data):
-        fields = data.data
-        index_ok = fields.get("index") in (None, "", "null", "0", 0)
-        if not index_ok or fields.get("type") not in ("layer", "background", "composite"):
-            return None
-        if not data.files or any(len(content) > MAX_UPLOAD_BYTES for _, content in data.files):
-            return None
-        while len(self.blob_storage) >= MAX_PAINT_BLOBS:
-            self.blob_storage.pop(next(iter(self.blob_storage)))
-        return super().accept_blobs(data)
+
+# Set on Gradio's class itself: the copies Gradio makes of a component for each session are built
+# from its class, and a subclass would be served to the browser as a custom component, which it is not.
+GRADIO_ACCEPT_BLOBS = gr.ImageEditor.accept_blobs
+bounded_accept_blobs._is_server_fn = True  # what Gradio's component_server asks of a server function
+gr.ImageEditor.accept_blobs = bounded_accept_blobs
 
 
 class BodyLimit:
@@ -529,7 +532,7 @@ def build_label_tab(app: App):
                 label_upload = gr.File(label="Upload a label map (colours are snapped to the palette)")
                 seed = seed_box()
                 palette_md = gr.Markdown()
-                label_paint = BoundedPaint(label="…or paint one with the palette", type="pil", image_mode="RGB",
+                label_paint = gr.Paint(label="…or paint one with the palette", type="pil", image_mode="RGB",
                                        canvas_size=(256, 256), layers=False)  # fmt: skip
             with gr.Column():
                 label_seen = gr.Image(label="What the model sees", type="pil", format="png", height=256, interactive=False)
