@@ -52,8 +52,7 @@ MAX_PIXELS = 16_000_000  # uploads above this are refused before they are decode
 # PIL refuses to open images over twice its MAX_IMAGE_PIXELS: so the uploads the app opens, and those
 # that Gradio decodes before the app sees them (the paint box, a queued event's image), stop there.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
-MAX_UPLOAD = "8mb"  # Gradio refuses larger files before they reach its upload cache
-MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # Gradio refuses larger files before they reach its upload cache
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # any request body: an upload and its form fields fit
 MAX_PAINT_BLOBS = 64  # pending paint-box uploads kept, at most
 CACHE_LIFETIME_S = 3600  # Gradio's cache of uploads and results: files older than this are deleted
@@ -313,8 +312,6 @@ class BodyLimit:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})  # fmt: skip
         await send({"type": "http.response.body", "body": body})
-
-
 
 
 def on_gpu(models: dict[str, ModelEntry]):
@@ -655,7 +652,7 @@ def main(argv=None):
     # One inference at a time on the CPU: two would fight over the same cores and both slow down.
     demo.queue(default_concurrency_limit=4 if cuda else 1, max_size=64)
     # show_error off: the messages meant for people (gr.Error) still show; internal ones stay in the log.
-    demo.launch(server_name=args.host, server_port=args.port, show_error=False, max_file_size=MAX_UPLOAD,
+    demo.launch(server_name=args.host, server_port=args.port, show_error=False, max_file_size=MAX_UPLOAD_BYTES,
                 app_kwargs={"middleware": [Middleware(BodyLimit, limit=MAX_REQUEST_BYTES)]})  # fmt: skip
 
 

@@ -148,7 +148,7 @@ def presentation_problem(app) -> str | None:
         return "must be an object"
     if app.get("kind", "edges") not in PRESENTATION_KINDS:
         return f"has kind {app.get('kind')!r}: it must be one of {', '.join(PRESENTATION_KINDS)}"
-    if not _short_text(app.get("title", "t"), 80) or type(app.get("order", 0)) is not int:
+    if ("title" in app and not _short_text(app["title"], 80)) or type(app.get("order", 0)) is not int:
         return "needs a title of at most 80 characters and a whole-number order"
     palette = app.get("palette", {})
     if not isinstance(palette, dict) or len(palette) > 64 or not all(
