@@ -63,3 +63,13 @@ def test_model_package_imports_neither_gradio_nor_train():
     for path in (ROOT / "model").glob("*.py"):
         text = path.read_text()
         assert not re.search(r"^\s*(import|from)\s+(gradio|train|app)\b", text, re.M), path
+
+
+def test_the_editable_install_packages_only_the_code():
+    """pip install -e . (from requirements-dev.txt) declares its packages, so tests, scripts and weights stay out;
+    the app and the Space install requirements.txt, which does not install the checkout."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert setuptools["packages"] == ["model", "train"] and setuptools["py-modules"] == ["app", "fair_share"]
+    assert re.search(r"^-e \.$", (ROOT / "requirements-dev.txt").read_text(), re.M)
+    assert not re.search(r"^-e\b", (ROOT / "requirements.txt").read_text(), re.M)
