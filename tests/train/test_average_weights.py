@@ -8,7 +8,7 @@ import torch
 from model import GeneratorConfig, UNetGenerator, load_translator, save_generator
 from model.weights import read_safetensors
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "average_weights.py"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def saved(folder: Path, seed: int, ngf: int = 8) -> Path:
@@ -18,7 +18,9 @@ def saved(folder: Path, seed: int, ngf: int = 8) -> Path:
 
 
 def run(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True, text=True, check=False)
+    """python -m train.average_weights ARGS, from the checkout."""
+    return subprocess.run([sys.executable, "-m", "train.average_weights", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, check=False)  # fmt: skip
 
 
 def test_the_average_is_the_weighted_mean_of_every_tensor_and_loads_as_a_model(tmp_path):

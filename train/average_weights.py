@@ -1,7 +1,7 @@
 """Average the weights of models fine-tuned from one start: a model soup (Wortsman et al. 2022).
 
-    python scripts/average_weights.py RUN_A/generator RUN_B/generator --out ~/pix2pix-runs/soup
-    python scripts/average_weights.py A B --mix 0.7 0.3 --out OUT
+    python -m train.average_weights RUN_A/generator RUN_B/generator --out runs/soup
+    python -m train.average_weights A B --mix 0.7 0.3 --out OUT
 
 Models that share a starting point sit in one basin, so their average is a model too, often
 better than either: it evens out the swings of GAN training from one checkpoint to the next.
@@ -19,10 +19,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from model.weights import WeightsError, atomic_write, read_safetensors  # noqa: E402
+from model.weights import WeightsError, atomic_write, read_safetensors
 
 # What describes one checkpoint and not the average: left out of the average's config.json.
 PER_CHECKPOINT = ("step", "val_metrics", "baselines", "train_config")
