@@ -1,6 +1,6 @@
 """Can a hint adapter paint a saturated blue shoe beside its frozen base model at all?
 
-    python scripts/hint_adapter_capacity.py --weights weights/edges2shoes
+    python research/hint_adapter_capacity.py --weights weights/edges2shoes
 
 Trains the adapter alone (from its shipped weights), with Adam, on one val pair whose target is
 recoloured blue (the photo's lightness times a saturated blue; white stays white), given 10 dots
@@ -18,13 +18,12 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from model import load_generator
+from model.translate import inference_network
+from train.data import PairedImageFolder
+from train.hints import dots, tint
 
-from model import load_generator  # noqa: E402
-from model.translate import inference_network  # noqa: E402
-from train.data import PairedImageFolder  # noqa: E402
-from train.hints import dots, tint  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 BLUE = (0.25, 0.45, 1.0)
 

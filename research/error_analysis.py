@@ -1,6 +1,6 @@
 """Where a model's pixel error comes from, and what the metrics would give for simple changes.
 
-    python scripts/error_analysis.py --weights weights/edges2shoes --data ../shared/data/edges2shoes/val
+    python research/error_analysis.py --weights weights/edges2shoes --data ../shared/data/edges2shoes/val
 
 For each val pair, at the target's 256x256, in [0, 1]: L1, PSNR and SSIM of
 
@@ -28,11 +28,8 @@ from PIL import Image, ImageFilter
 from skimage.metrics import structural_similarity
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from model import load_translator  # noqa: E402
-from train.data import PairedImageFolder  # noqa: E402
+from model import load_translator
+from train.data import PairedImageFolder
 
 
 def scores(output: np.ndarray, target: np.ndarray) -> tuple[float, float, float, np.ndarray]:

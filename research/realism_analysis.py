@@ -1,6 +1,6 @@
 """What KID asks of a shoe: the KID x1000 of real photos made worse in known ways, beside a model's.
 
-    python scripts/realism_analysis.py --weights weights/edges2shoes --data ../shared/data/edges2shoes
+    python research/realism_analysis.py --weights weights/edges2shoes --data ../shared/data/edges2shoes
 
 Every row is scored against the val photos by train.realism.kid (EfficientNet-Lite0 features,
 the measure of python -m train.evaluate). The real-photo rows use the first N train photos,
@@ -28,12 +28,9 @@ import numpy as np
 from PIL import Image, ImageFilter
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from model import load_translator  # noqa: E402
-from train.data import PairedImageFolder  # noqa: E402
-from train.realism import kid, shoe_mask  # noqa: E402
+from model import load_translator
+from train.data import PairedImageFolder
+from train.realism import kid, shoe_mask
 
 
 def pairs(folder: Path, n: int) -> tuple[list[Image.Image], list[Image.Image]]:
