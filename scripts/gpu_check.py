@@ -15,11 +15,13 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from model import load_translator
+from model.translate import open_image
 
-from model import load_translator  # noqa: E402
-from model.translate import open_image  # noqa: E402
+from app_process import start_app, stop_app
+from synthetic_pairs import write_ab_folder
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def example_inputs(name: str, n: int = 3) -> list[Image.Image]:
@@ -53,8 +55,6 @@ def app() -> bool:
     """Start app.py on CUDA, call /translate as the README documents, compare with the CPU model."""
     from gradio_client import Client, handle_file
 
-    from tests.conftest import start_app, stop_app
-
     proc, url = start_app(ROOT / "weights", {"OMP_NUM_THREADS": "4"})
     try:
         client = Client(url, verbose=False)
@@ -73,8 +73,6 @@ def app() -> bool:
 
 
 def pairs(folder: str) -> bool:
-    from tests.conftest import write_ab_folder
-
     write_ab_folder(Path(folder) / "train", 32, size=64)
     write_ab_folder(Path(folder) / "val", 8, size=64, start=100)
     return True

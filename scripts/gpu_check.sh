@@ -8,6 +8,8 @@
 #   python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The checkout's packages (model, train) for python scripts/*.py: a lent machine has no `pip install -e .`.
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONUNBUFFERED=1 GRADIO_ANALYTICS_ENABLED=False
 work=$(mktemp -d)
 failed=0

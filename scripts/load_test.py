@@ -32,15 +32,9 @@ from pathlib import Path
 import httpx
 from PIL import Image, ImageDraw
 
+from app_process import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(weights_dir: Path) -> tuple[subprocess.Popen, str]:

@@ -3,7 +3,7 @@
     python scripts/screenshot_hints.py --out docs/app_hints.png
 
 Starts `python app.py` on the shipped weights and drives it in headless Chromium
-(Debian's chromium, through Playwright) with the browser tests' own helpers.
+(Debian's chromium, through Playwright) with the browser tests' own helpers (scripts/browser.py).
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from app_process import start_app, stop_app
+from browser import CHROMIUM, LAUNCH_ARGS, SHOE, open_canvas, settle, stroke
 
-from tests.conftest import start_app, stop_app  # noqa: E402
-from tests.test_app_browser import CHROMIUM, LAUNCH_ARGS, SHOE, open_canvas, settle, stroke  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 LACE = [(0.3, 0.5), (0.4, 0.5)]
 RED_DABS = [(0.26, 0.55), (0.46, 0.53), (0.36, 0.62), (0.6, 0.6), (0.8, 0.63)]

@@ -6,34 +6,14 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
+
+from scripts.app_process import free_port, start_app, stop_app
+from scripts.synthetic_pairs import synthetic_pair, write_ab_folder
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def synthetic_pair(size: int, seed: int) -> tuple[Image.Image, Image.Image]:
-    """A: the black outline of a rectangle on white. B: the rectangle filled with a colour."""
-    rng = np.random.default_rng(seed)
-    x0, y0 = rng.integers(2, size // 3, 2)
-    x1, y1 = rng.integers(size // 2, size - 2, 2)
-    a = np.full((size, size, 3), 255, np.uint8)
-    a[y0:y1, x0] = a[y0:y1, x1 - 1] = a[y0, x0:x1] = a[y1 - 1, x0:x1] = 0
-    b = np.full((size, size, 3), 255, np.uint8)
-    b[y0:y1, x0:x1] = rng.integers(0, 200, 3)
-    return Image.fromarray(a), Image.fromarray(b)
-
-
-def write_ab_folder(folder: Path, n: int, size: int = 32, suffix: str = ".png", start: int = 0) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(start, start + n):
-        a, b = synthetic_pair(size, i)
-        ab = Image.new("RGB", (2 * size, size))
-        ab.paste(a, (0, 0))
-        ab.paste(b, (size, 0))
-        ab.save(folder / f"{i}{suffix}")
-    return folder
+# The helpers live in scripts/, where the tools use them too; the tests import them from here.
+__all__ = ["ROOT", "free_port", "start_app", "stop_app", "synthetic_pair", "write_ab_folder"]
 
 
 @pytest.fixture
@@ -49,14 +29,6 @@ def shared_data() -> Path:
     if not (path / "edges2shoes").is_dir():
         pytest.skip(f"real data not found at {path} (set PIX2PIX_DATA to a folder holding edges2shoes/)")
     return path
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -78,39 +50,3 @@ def tiny_weights_dir(tmp_path_factory) -> Path:
         presentation = json.loads((ROOT / "docs" / "presentation" / f"{name}.json").read_text())
         save_generator(folder / name, g, {"direction": direction, "dataset": name, "app": presentation})
     return folder
-
-
-def start_app(weights_dir: Path, extra_env: dict | None = None, root: Path = ROOT):
-    """Start `python app.py` (of root: the checkout, or a copy of part of it) on a free port;
-    returns (process, url) once it answers."""
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "OMP_NUM_THREADS": "1", **(extra_env or {})}
-    proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--port", str(port), "--weights-dir", str(weights_dir)],
-                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app.py exited early:\n{proc.stdout.read()}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"app.py did not answer on {url} within 120 s")
-
-
-def stop_app(proc) -> str:
-    proc.terminate()
-    try:
-        out, _ = proc.communicate(timeout=20)
-    except Exception:
-        proc.kill()
-        out, _ = proc.communicate()
-    return out or ""
