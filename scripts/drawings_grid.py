@@ -23,14 +23,13 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from model import load_translator
+from model.sketch import prepare_drawing
+from model.images import to_tensor
+from train.plots import save_sample_grid
+from train.realism import off_shoe_grey
 
-from model import load_translator  # noqa: E402
-from model.edges import drawing_to_edges  # noqa: E402
-from model.images import to_tensor  # noqa: E402
-from train.plots import save_sample_grid  # noqa: E402
-from train.realism import off_shoe_grey  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def variants(drawing: Image.Image):
@@ -43,8 +42,7 @@ def variants(drawing: Image.Image):
 
 def redrawn_grey(translate, count: int) -> dict[str, np.ndarray]:
     """Off-shoe grey of each shape of make_examples.DRAWINGS, redrawn with seeds 1..count, per variant."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from make_examples import DRAWINGS, draw_shoe
+    from make_examples import DRAWINGS, draw_shoe  # beside this script; it imports the app, so only when needed
 
     grey = {}
     for name, strokes in DRAWINGS.items():
@@ -55,7 +53,7 @@ def redrawn_grey(translate, count: int) -> dict[str, np.ndarray]:
 
 def shoe_of(translate, drawing: Image.Image) -> tuple[Image.Image, Image.Image]:
     """(shoe, the edge map the model saw), the drawing prepared as the app prepares it."""
-    edges = drawing_to_edges(drawing, size=256)
+    edges = prepare_drawing(drawing).edges
     return translate(edges), edges
 
 

@@ -11,6 +11,8 @@
 # in fp16, cut into parts of under 16 MiB (cat them to rebuild), with its logs and samples.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The checkout's packages (model, train) for python scripts/*.py: a lent machine has no `pip install -e .`.
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 pack=$1 minutes=$2 out=$3 init=${4:-}
 data=/tmp/pix2pix-data runs=/tmp/pix2pix-runs
 # One CPU thread per process: the GPU does the work, and OpenMP teams spinning beside the

@@ -18,15 +18,14 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from model import load_translator
+from model.images import to_tensor
+from train.data import natural_key, split_ab
+from train.plots import save_image_grid
+
+from drawings_grid import shoe_of, variants
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from drawings_grid import shoe_of, variants  # noqa: E402
-
-from model import load_translator  # noqa: E402
-from model.images import to_tensor  # noqa: E402
-from train.data import natural_key, split_ab  # noqa: E402
-from train.plots import save_image_grid  # noqa: E402
 
 VAL_EVERY, VAL_COUNT, PAGE = 12, 16, 4
 
