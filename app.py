@@ -34,14 +34,15 @@ if ZERO_GPU:
 import anyio  # noqa: E402
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
-import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
 from fair_share import Busy, FairShare, Superseded
 from model import Translator, WeightsError, load_translator
-from model.edges import drawing_placement, drawing_to_edges, photo_to_edges
-from model.hints import has_alpha, has_hints, paint_hints, place_hints
+from model.edges import photo_to_edges
+from model.hints import HINT_COLOURS, has_alpha, has_hints
+from model.labels import prepare_label_map
+from model.sketch import PreparedDrawing, prepare_drawing
 from model.images import to_rgb
 from model.translate import RUNTIMES
 from model.weights import is_translator
@@ -67,9 +68,6 @@ MAX_WAIT_S = 5.0  # the longest a translation waits for its turn before the visi
 # sets SPACE_ID), none elsewhere unless PIX2PIX_PROXY_HOPS says so.
 PROXY_HOPS = int(os.environ.get("PIX2PIX_PROXY_HOPS") or (1 if os.environ.get("SPACE_ID") else 0))
 BUSY_MESSAGE = "The server is busy with other visitors' drawings: try again in a moment."
-# The colour pen's presets (the picker offers any other).
-HINT_COLOURS = [{"name": n, "value": v} for n, v in [("red", "#d62828"), ("blue", "#1d4ed8"), ("white", "#ffffff"),
-                ("black", "#111111"), ("brown", "#7b4a2a"), ("tan", "#d2b48c"), ("pink", "#ec4899"), ("green", "#15803d")]]  # fmt: skip
 
 
 class InputError(ValueError):
@@ -140,19 +138,6 @@ def open_upload(path: str | os.PathLike | None, mode: str = "RGB") -> Image.Imag
         raise InputError(f"The image could not be decoded ({e}). The file may be truncated or corrupt.") from None
     image.thumbnail((WORK_SIZE, WORK_SIZE), Image.Resampling.LANCZOS)
     return image
-
-
-def snap_to_palette(image: Image.Image, palette: dict[str, tuple[int, int, int]]) -> Image.Image:
-    """Each pixel -> the nearest palette colour, so that JPEG noise or antialiasing becomes a clean label."""
-    colours = np.array(list(palette.values()), dtype=np.int32)
-    pixels = np.asarray(image.convert("RGB"), dtype=np.int32)
-    distance = ((pixels[:, :, None, :] - colours[None, None]) ** 2).sum(-1)
-    return Image.fromarray(colours[distance.argmin(-1)].astype(np.uint8), "RGB")
-
-
-def label_map_to_input(image: Image.Image, palette: dict[str, tuple[int, int, int]]) -> Image.Image:
-    image = to_rgb(image).resize((OUTPUT_SIZE, OUTPUT_SIZE), Image.Resampling.NEAREST)
-    return snap_to_palette(image, palette)
 
 
 def seed_or_none(seed) -> int | None:
@@ -366,27 +351,29 @@ class App:
         self.model(name)
         return self.translate(name, image, seed_or_none(seed), hints)
 
-    def model_hints(self, name: str, hints: Image.Image | None, drawing: Image.Image) -> Image.Image | None:
-        """Hints drawn over a drawing, moved and scaled with it as its edge map is (model.hints.place_hints);
-        None when there are none. Refused by a model without hint channels."""
-        if not has_hints(hints):
-            return None
-        if not self.model(name).translator.takes_hints:
-            raise InputError(f"{name} takes no colour hints: leave them out, or pick a model that takes them.")
-        if hints.size != drawing.size:
+    def sketch(self, name: str, drawing: Image.Image, hints: Image.Image | None = None) -> PreparedDrawing | None:
+        """A drawing and the colour hints drawn over it (RGBA, or None) -> the edge map and placed hints the
+        model is given (model.sketch); None for a drawing without strokes."""
+        self.refuse_unwanted_hints(name, hints)
+        if hints is not None and hints.size != drawing.size:
             raise InputError(f"The hints image is {hints.size[0]}x{hints.size[1]} but the image is "
                              f"{drawing.size[0]}x{drawing.size[1]}: give hints the size of the image.")  # fmt: skip
-        return place_hints(hints, drawing_placement(drawing, size=OUTPUT_SIZE))
+        return prepare_drawing(drawing, hints, size=OUTPUT_SIZE)
 
-    def model_input(self, name: str, picture: Image.Image) -> Image.Image:
-        """What the model sees: a label map snapped to its palette, or a drawing as a thin edge map."""
-        entry = self.model(name)
-        if entry.kind == "labels":
-            return label_map_to_input(picture, entry.palette)
-        edges = drawing_to_edges(picture, size=OUTPUT_SIZE)
-        if edges is None:
+    def refuse_unwanted_hints(self, name: str, hints: Image.Image | None) -> None:
+        if has_hints(hints) and not self.model(name).translator.takes_hints:
+            raise InputError(f"{name} takes no colour hints: leave them out, or pick a model that takes them.")
+
+    def model_input(self, name: str, picture: Image.Image, hints: Image.Image | None = None) -> tuple[Image.Image, Image.Image | None]:
+        """What the model is given: a label map snapped to its palette, or a drawing as a thin edge map
+        with its colour hints placed over it (None without any)."""
+        if self.model(name).kind == "labels":
+            self.refuse_unwanted_hints(name, hints)
+            return prepare_label_map(picture, self.model(name).palette, OUTPUT_SIZE), None
+        sketch = self.sketch(name, picture, hints)
+        if sketch is None:
             raise InputError("The drawing is empty: it has no dark strokes.")
-        return edges
+        return sketch.edges, sketch.hints
 
     def translate_drawing(self, drawing: str, hints: str | None, model_name: str, seed, page: str | None = None,
                           request: gr.Request | None = None) -> dict:  # fmt: skip
@@ -404,13 +391,11 @@ class App:
 
     def drawing_reply(self, drawing: str, hints: str | None, model_name: str, seed) -> dict:
         try:
-            picture = decode_drawing(drawing)
-            edges = drawing_to_edges(picture, size=OUTPUT_SIZE)
-            if edges is None:
+            sketch = self.sketch(model_name, decode_drawing(drawing), decode_drawing(hints, "RGBA") if hints else None)
+            if sketch is None:
                 return {"result": None, "edges": None}
-            hint_image = self.model_hints(model_name, decode_drawing(hints, "RGBA") if hints else None, picture)
-            seen = edges if hint_image is None else paint_hints(edges, hint_image)
-            return {"result": data_url(self.infer(model_name, edges, seed, hint_image), "JPEG"), "edges": data_url(seen)}
+            return {"result": data_url(self.infer(model_name, sketch.edges, seed, sketch.hints), "JPEG"),
+                    "edges": data_url(sketch.seen)}  # fmt: skip
         except InputError as e:
             return {"error": str(e)}
 
@@ -483,7 +468,7 @@ def build_sketch_tab(app: App) -> None:
             server_functions=[translate_drawing, example_drawing],
             models=[{"name": html.escape(m.name), "title": html.escape(m.title), "hints": m.translator.takes_hints}
                     for m in edge_models],
-            hint_colours=HINT_COLOURS,
+            hint_colours=[{"name": n, "value": v} for n, v in HINT_COLOURS.items()],  # the picker offers any other
             examples=examples, elem_id="live-canvas", apply_default_css=False,
         )  # fmt: skip
 
@@ -501,7 +486,7 @@ def build_label_tab(app: App):
     def on_label_map(path, name, seed, request: gr.Request):
         if path is None:
             return None, None
-        labels = app.model_input(name, open_upload(path))
+        labels, _ = app.model_input(name, open_upload(path))
         return labels, app.run(name, labels, seed, request=request)
 
     @ui
@@ -509,7 +494,7 @@ def build_label_tab(app: App):
         composite = value.get("composite") if isinstance(value, dict) else None
         if composite is None:
             return None, None
-        labels = app.model_input(name, composite)
+        labels, _ = app.model_input(name, composite)
         return labels, app.run(name, labels, seed, request=request)
 
     def palette_for(name):
@@ -584,12 +569,11 @@ def build_api(app: App) -> None:
         Returns the 256x256 translation as a PNG file.
         """
         upload = open_upload(image)
-        picture = app.model_input(model_name, upload)
         try:
             hint_image = open_upload(hints, "RGBA") if hints is not None else None
         except InputError as e:
             raise InputError(f"The hints file: {e}") from None
-        hint_image = app.model_hints(model_name, hint_image, upload)
+        picture, hint_image = app.model_input(model_name, upload, hint_image)
         return app.run(model_name, picture, seed, hint_image, request=request)  # Gradio keeps it in its cache
 
     with gr.Row(visible=False):

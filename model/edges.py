@@ -6,14 +6,12 @@ dropping fragments under 5 pixels. photo_to_edges does the same with this projec
 learned detector (weights/shoe-edges, trained on the dataset's own (photo, edge map) pairs)
 when those weights are there, and falls back on Canny otherwise.
 
-drawing_to_edges brings a person's pen strokes to that look: same line width, and the
-drawing scaled and centred the way the shoes sit in the training photos.
+A person's drawing is brought to that look by model.sketch.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +19,10 @@ from PIL import Image
 from scipy import ndimage
 from skimage import feature, morphology
 
-from .images import to_rgb
+from .images import lines_image, to_rgb
+from .translate import load_translator
 
 EDGE_DETECTOR = Path(__file__).resolve().parents[1] / "weights" / "shoe-edges"
-
-
-def _render(lines: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.where(lines, 0, 255).astype(np.uint8), "L").convert("RGB")
 
 
 @functools.lru_cache(maxsize=2)
@@ -35,8 +30,6 @@ def edge_detector(folder: str | Path = EDGE_DETECTOR):
     """The learned detector as a Translator (photo -> soft edge image), or None where its weights are absent."""
     if not (Path(folder) / "model.safetensors").is_file():
         return None
-    from .translate import load_translator
-
     return load_translator(folder, device="cpu")
 
 
@@ -87,7 +80,7 @@ def canny_edges(photo: Image.Image, size: int = 256, sigma: float = 2.0, min_len
     lines = feature.canny(grey, sigma=sigma, low_threshold=0.05, high_threshold=0.15)
     lines = morphology.skeletonize(lines)
     lines = morphology.remove_small_objects(lines, max_size=min_length, connectivity=2)
-    return _render(lines)
+    return lines_image(lines)
 
 
 def photo_to_edges(photo: Image.Image, size: int = 256, detector=None) -> Image.Image:
@@ -96,59 +89,4 @@ def photo_to_edges(photo: Image.Image, size: int = 256, detector=None) -> Image.
     if detector is None:
         return canny_edges(photo, size)
     threshold = float(detector.meta.get("threshold", 0.5))
-    return _render(postprocess_edges(edge_probability(photo, size, detector), threshold))
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where drawing_to_edges puts a drawing: its inked box, scaled to `scaled` and centred in size x size."""
-
-    source: tuple[int, int]  # the drawing's width and height
-    box: tuple[int, int, int, int]  # left, top, right, bottom, in the drawing's pixels
-    scaled: tuple[int, int]
-    size: int
-
-    def apply(self, image: Image.Image, resample: Image.Resampling, background) -> Image.Image:
-        """Move and scale an image the size of the drawing (its strokes, or hints drawn over it) the same way."""
-        if image.size != self.source:
-            raise ValueError(f"the image is {image.size[0]}x{image.size[1]} but the drawing it belongs to is "
-                             f"{self.source[0]}x{self.source[1]}; give it the drawing's size.")  # fmt: skip
-        w, h = self.scaled
-        placed = Image.new(image.mode, (self.size, self.size), background)
-        placed.paste(image.crop(self.box).resize((w, h), resample), ((self.size - w) // 2, (self.size - h) // 2))
-        return placed
-
-
-def ink(drawing: Image.Image, threshold: int = 200) -> np.ndarray:
-    """The pen strokes: pixels darker than threshold (transparency counts as white)."""
-    return np.asarray(to_rgb(drawing, 1)) < threshold
-
-
-def drawing_placement(drawing: Image.Image, size: int = 256, fill: float = 0.9, threshold: int = 200) -> Placement | None:
-    """Scale the strokes so that their longer side spans `fill` of the image, centred. None when there are none."""
-    return placement_of(ink(drawing, threshold), size, fill)
-
-
-def placement_of(strokes: np.ndarray, size: int, fill: float) -> Placement | None:
-    if not strokes.any():
-        return None
-    ys, xs = np.nonzero(strokes)
-    top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    scale = fill * size / max(bottom - top, right - left)
-    scaled = max(1, round((right - left) * scale)), max(1, round((bottom - top) * scale))
-    return Placement(strokes.shape[::-1], (int(left), int(top), int(right), int(bottom)), scaled, size)
-
-
-def drawing_to_edges(drawing: Image.Image, size: int = 256, fill: float = 0.9, threshold: int = 200) -> Image.Image | None:
-    """Pen strokes (dark on light, any size; transparency counts as white) -> a size x size edge map.
-
-    The strokes are thinned to one pixel, and the drawing is scaled so that its longer side
-    spans `fill` of the image and centred, as the shoes are in the training photos
-    (drawing_placement). Returns None for an empty drawing.
-    """
-    strokes = ink(drawing, threshold)
-    placement = placement_of(strokes, size, fill)
-    if placement is None:
-        return None
-    canvas = placement.apply(Image.fromarray(np.where(strokes, 0, 255).astype(np.uint8), "L"), Image.Resampling.BILINEAR, 255)
-    return _render(morphology.skeletonize(np.asarray(canvas) < 160))
+    return lines_image(postprocess_edges(edge_probability(photo, size, detector), threshold))

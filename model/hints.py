@@ -13,7 +13,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .edges import Placement
+# The colour pen's presets, named: the app's swatches, the examples' hint files and the tests' colours.
+HINT_COLOURS = {"red": "#d62828", "blue": "#1d4ed8", "white": "#ffffff", "black": "#111111", "brown": "#7b4a2a",
+                "tan": "#d2b48c", "pink": "#ec4899", "green": "#15803d"}  # fmt: skip
 
 OPAQUE = 0.5  # alpha above this is a hint; the canvas's anti-aliased fringe below it is not
 
@@ -56,17 +58,6 @@ def opaque_only(hints: Image.Image) -> Image.Image:
     rgba = hints.convert("RGBA")
     rgba.putalpha(rgba.getchannel("A").point(lambda a: 255 if a > OPAQUE * 255 else 0))
     return rgba
-
-
-def place_hints(hints: Image.Image, placement: Placement) -> Image.Image:
-    """Colour hints drawn over a drawing (RGBA, its size), moved and scaled with it as drawing_to_edges does.
-
-    Colours are averaged over their own pixels (premultiplied), and a hint is kept wherever it
-    covers any of an output pixel, so a thin stroke survives scaling down.
-    """
-    placed = placement.apply(opaque_only(hints).convert("RGBa"), Image.Resampling.BOX, (0, 0, 0, 0)).convert("RGBA")
-    placed.putalpha(placed.getchannel("A").point(lambda a: 255 if a > 0 else 0))
-    return placed
 
 
 def paint_hints(image: Image.Image, hints: Image.Image) -> Image.Image:

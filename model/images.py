@@ -48,3 +48,8 @@ def to_tensor(image: Image.Image) -> torch.Tensor:
 def to_pil(tensor: torch.Tensor) -> Image.Image:
     """Float tensor (C, H, W) in [-1, 1] -> 8-bit RGB or L image."""
     return array_to_pil(tensor.detach().float().cpu().numpy())
+
+
+def lines_image(lines: np.ndarray) -> Image.Image:
+    """A boolean (H, W) mask of lines -> an RGB edge map: black lines on white."""
+    return Image.fromarray(np.where(lines, 0, 255).astype(np.uint8), "L").convert("RGB")

@@ -8,6 +8,7 @@ which is saved beside its weights.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import asdict, dataclass, fields
 
@@ -285,3 +286,21 @@ class PatchDiscriminator(nn.Module):
 
 def count_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
+
+
+def inference_network(generator: UNetGenerator) -> UNetGenerator:
+    """A copy of the generator set up as the paper runs it at test time (section 3.3).
+
+    pix2pix normalises with the statistics of the test batch, not the running averages of
+    training; with one image that is instance normalisation with the BatchNorm's own scale
+    and shift. Each BatchNorm2d becomes exactly that, so an image's output does not depend
+    on what else is in its batch, and dropout is off until a seed asks for it.
+    """
+    generator = copy.deepcopy(generator).eval()
+    for seq in generator.modules():
+        for name, child in seq.named_children():
+            if isinstance(child, nn.BatchNorm2d):
+                norm = nn.InstanceNorm2d(child.num_features, eps=child.eps, affine=True)
+                norm.load_state_dict({"weight": child.weight, "bias": child.bias})
+                setattr(seq, name, norm.to(child.weight.device))
+    return generator

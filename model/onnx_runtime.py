@@ -26,8 +26,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .networks import GeneratorConfig, UNetGenerator
-from .weights import atomic_write
+from .files import atomic_write
+from .networks import GeneratorConfig, UNetGenerator, inference_network
 
 FORMAT = 1  # bump when the export changes, so that cached graphs are made again
 OPSET = 18
@@ -56,8 +56,6 @@ class _Network(nn.Module):
 
 def export_onnx(generator: UNetGenerator, path: str | os.PathLike, with_hints: bool = False) -> Path:
     """Write the inference network of generator (fp32, CPU) to path as ONNX; returns path."""
-    from .translate import inference_network
-
     if with_hints and not generator.config.hints:
         raise ValueError("this generator takes no colour hints: export it without them")
     net = _Network(inference_network(generator).float().cpu(), with_hints).eval()

@@ -10,7 +10,6 @@ CLI:  python -m model.translate INPUT OUTPUT --weights DIR [--hints RGBA.png]   
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import sys
 import warnings
@@ -18,36 +17,16 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from .hints import has_alpha, hints_to_tensor
 from .images import to_pil, to_rgb, to_tensor
-from .networks import UNetGenerator
+from .files import IMAGE_SUFFIXES, open_image
+from .networks import UNetGenerator, inference_network
 from .weights import load_generator
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
-
 
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def inference_network(generator: UNetGenerator) -> UNetGenerator:
-    """A copy of the generator set up as the paper runs it at test time (section 3.3).
-
-    pix2pix normalises with the statistics of the test batch, not the running averages of
-    training; with one image that is instance normalisation with the BatchNorm's own scale
-    and shift. Each BatchNorm2d becomes exactly that, so an image's output does not depend
-    on what else is in its batch, and dropout is off until a seed asks for it.
-    """
-    generator = copy.deepcopy(generator).eval()
-    for seq in generator.modules():
-        for name, child in seq.named_children():
-            if isinstance(child, nn.BatchNorm2d):
-                norm = nn.InstanceNorm2d(child.num_features, eps=child.eps, affine=True)
-                norm.load_state_dict({"weight": child.weight, "bias": child.bias})
-                setattr(seq, name, norm.to(child.weight.device))
-    return generator
 
 
 RUNTIMES = ("auto", "onnx", "torch")
@@ -162,18 +141,6 @@ def load_translator(path_or_repo: str | os.PathLike, device: str | torch.device 
     """A Translator from a weights folder or a Hugging Face Hub repo id; runtime: see Translator."""
     generator, meta = load_generator(path_or_repo, revision)
     return Translator(generator, meta, device, runtime)
-
-
-def open_image(path: str | os.PathLike) -> Image.Image:
-    """Open and fully decode an image, with a clear error for a missing, corrupt or non-image file."""
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return im
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file.") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
-        raise ValueError(f"{path}: not a readable image ({e}). Is the file complete?") from None
 
 
 def main(argv: list[str] | None = None) -> int:

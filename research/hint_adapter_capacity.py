@@ -19,16 +19,17 @@ from pathlib import Path
 import torch
 
 from model import load_generator
-from model.translate import inference_network
+from model.networks import inference_network
 from train.data import PairedImageFolder
 from train.hints import dots, tint
+from train.shoes import shoe_pixels
 
 ROOT = Path(__file__).resolve().parents[1]
 
 BLUE = (0.25, 0.45, 1.0)
 
 
-def shoe_hsv(image: torch.Tensor, shoe: torch.Tensor) -> tuple[float, float, float]:
+def mean_hsv(image: torch.Tensor, shoe: torch.Tensor) -> tuple[float, float, float]:
     rgb = ((image[0] + 1) / 2).permute(1, 2, 0)[shoe].mean(0).tolist()
     return tuple(round(v, 2) for v in colorsys.rgb_to_hsv(*rgb))
 
@@ -47,12 +48,12 @@ def main() -> int:
         p.error(f"{args.weights} has no hint adapter")
     x, y = (t[None] for t in PairedImageFolder(args.data, "AtoB", G.config.image_size)[args.index])
     target = tint(y, torch.tensor([BLUE]))
-    shoe = (target < 0.9).any(dim=1)[0]
+    shoe = shoe_pixels(target)[0]
     hints = dots(target, 10, seed=0)
     G.requires_grad_(False)
     G.hint_adapter.requires_grad_(True)
     opt = torch.optim.Adam(G.hint_adapter.parameters(), 1e-3)
-    print(f"target {shoe_hsv(target, shoe)}")
+    print(f"target {mean_hsv(target, shoe)}")
     for step in range(args.steps + 1):
         loss = (G(x, hints) - target).abs().mean()
         opt.zero_grad()
@@ -60,7 +61,7 @@ def main() -> int:
         opt.step()
         if step % 100 == 0:
             with torch.no_grad():
-                print(f"step {step}: L1 {loss.item():.4f}, output {shoe_hsv(inference_network(G)(x, hints), shoe)}")
+                print(f"step {step}: L1 {loss.item():.4f}, output {mean_hsv(inference_network(G)(x, hints), shoe)}")
     return 0
 
 

@@ -26,7 +26,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from model import GeneratorConfig, Translator, UNetGenerator, load_translator
-from model.edges import drawing_to_edges
+from model.sketch import prepare_drawing
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,7 +103,7 @@ def main() -> int:
     drawing = Image.new("RGBA", (384, 384), (0, 0, 0, 0))
     ImageDraw.Draw(drawing).line([(40, 250), (60, 150), (200, 140), (340, 230), (340, 280), (40, 285), (40, 250)],
                                  fill=(0, 0, 0, 255), width=4)  # fmt: skip
-    edges = drawing_to_edges(drawing, 256)
+    edges = prepare_drawing(drawing).edges
     print(f"torch {torch.__version__}, onnxruntime {__import__('onnxruntime').__version__}, {args.device}, "
           f"{args.threads} thread(s), batch 1, 256x256 in and out")  # fmt: skip
     print(f"{'model':16s} {'':34s} {'torch ms':>9s} {'onnx ms':>8s} {'onnx p90':>9s} {'torch/onnx':>11s}")
@@ -114,7 +114,7 @@ def main() -> int:
             print(f"{name:16s} {case:34s} {eager_ms:9.1f} {onnx_ms:8.1f} {onnx_p90:9.1f} {eager_ms / onnx_ms:10.2f}x")
             name = ""
         print(f"{'':16s} (U-Net {g.image_size}, ngf {g.ngf}" + (f", outer {g.outer_ngf}" if g.outer_ngf else "") + ")")
-    sketch = timeit({"sketch": lambda: drawing_to_edges(drawing, 256)}, args.repeats)["sketch"]
+    sketch = timeit({"sketch": lambda: prepare_drawing(drawing)}, args.repeats)["sketch"]
     print(f"{'app':16s} {'canvas -> edge map':34s} {sketch[0]:9.1f}")
     paper = UNetGenerator(GeneratorConfig(256, ngf=64)).eval()
     eager, fast = Translator(paper, device="cpu", runtime="torch"), Translator(paper, device="cpu", runtime="onnx")

@@ -31,7 +31,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from train.data import PreloadedPairs
 from train.pix2pix import Pix2Pix
-from train.train import TrainConfig, make_augment
+from train.batches import make_augment
+from train.config import TrainConfig
 
 OFFICIAL_SECONDS_PER_IMAGE = 0.45  # the official pix2pix code at the paper's setting, 2 threads (issue 16)
 PAPER = TrainConfig(size=256, ngf=64, ndf=64, norm="batch", batch_size=1)

@@ -24,7 +24,7 @@ import torch
 from PIL import Image, ImageOps
 
 from model import load_translator
-from model.edges import drawing_to_edges
+from model.sketch import prepare_drawing
 from model.images import to_tensor
 from train.plots import save_sample_grid
 from train.realism import off_shoe_grey
@@ -53,7 +53,7 @@ def redrawn_grey(translate, count: int) -> dict[str, np.ndarray]:
 
 def shoe_of(translate, drawing: Image.Image) -> tuple[Image.Image, Image.Image]:
     """(shoe, the edge map the model saw), the drawing prepared as the app prepares it."""
-    edges = drawing_to_edges(drawing, size=256)
+    edges = prepare_drawing(drawing).edges
     return translate(edges), edges
 
 

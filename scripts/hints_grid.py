@@ -16,26 +16,26 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageColor, ImageDraw
 from scipy import ndimage
 from torchvision.utils import save_image
 
 from model import UNetGenerator, load_generator, load_translator
 from model.translate import Translator
-from train.train import load_initial_generator, load_initial_hint_adapter
-from model.edges import drawing_to_edges
-from model.hints import paint_hints
+from train.init_weights import load_initial_generator, load_initial_hint_adapter
+from model.sketch import ink, prepare_drawing
+from model.hints import HINT_COLOURS, paint_hints
 from model.images import to_tensor
-from train.hints import drawn_region, shoe_hsv
+from train.shoes import drawn_region, shoe_hsv
 
 ROOT = Path(__file__).resolve().parents[1]
 
-COLOURS = {"red": (214, 40, 40), "blue": (29, 78, 216), "white": (255, 255, 255)}
+DABBED = ("red", "blue", "white")  # preset colours of the colour pen (model.hints.HINT_COLOURS)
 
 
 def dabs_inside(edges: Image.Image, colour, count: int = 6, radius: int = 4) -> Image.Image:
     """RGBA hints: count dots of colour spread along the inside of the drawn outline."""
-    lines = np.asarray(edges.convert("L")) < 128
+    lines = ink(edges)
     inside = drawn_region(edges) & ~ndimage.binary_dilation(lines, iterations=6)
     hints = Image.new("RGBA", edges.size, (0, 0, 0, 0))
     ys, xs = np.nonzero(inside)
@@ -75,11 +75,11 @@ def main() -> int:
         p.error(f"{args.weights} takes no colour hints")
     tiles = []
     for path in sorted((ROOT / "examples" / "edges2shoes").glob("drawing_*.png")):
-        edges = drawing_to_edges(Image.open(path).convert("RGB"), size=256)  # what the app does with a drawing
+        edges = prepare_drawing(Image.open(path)).edges  # what the app does with a drawing
         row = [edges, translate(edges)]
         report = [f"none {tuple(round(float(v), 2) for v in shoe_hsv(row[1], edges))}"]
-        for name, colour in COLOURS.items():
-            hints = dabs_inside(edges, colour)
+        for name in DABBED:
+            hints = dabs_inside(edges, ImageColor.getrgb(HINT_COLOURS[name]))
             shoe = translate(edges, hints=hints)
             row += [paint_hints(edges, hints), shoe]
             report.append(f"{name} {tuple(round(float(v), 2) for v in shoe_hsv(shoe, edges))}")

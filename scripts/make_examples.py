@@ -17,9 +17,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageColor, ImageDraw
 
-from app import snap_to_palette
+from model.hints import HINT_COLOURS
+from model.images import lines_image
+from model.labels import snap_to_palette
+from model.sketch import ink
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +60,7 @@ DRAWINGS = {
 
 # Colour dabs on the sneaker drawing's upper and toe, as (x, y) in [0, 1], radius 8 px at 512.
 HINT_DOTS = [(0.2, 0.52), (0.3, 0.5), (0.5, 0.6), (0.62, 0.62), (0.78, 0.65), (0.4, 0.63)]
-HINT_COLOURS = {"red": (214, 40, 40), "blue": (29, 78, 216), "white": (255, 255, 255)}
+HINTED = ("red", "blue", "white")  # the sneaker is dabbed in each of these preset colours
 
 
 def hint_dots(colour, size=512, radius=8) -> Image.Image:
@@ -117,12 +120,12 @@ def main():
     for i, (name, strokes) in enumerate(DRAWINGS.items()):
         draw_shoe(strokes, seed=i).save(out / "edges2shoes" / f"drawing_{name}.png")
     (out / "edges2shoes" / "hints").mkdir(exist_ok=True)
-    for name, colour in HINT_COLOURS.items():
-        hint_dots(colour).save(out / "edges2shoes" / "hints" / f"sneaker_{name}.png")
+    for name in HINTED:
+        hint_dots(ImageColor.getrgb(HINT_COLOURS[name])).save(out / "edges2shoes" / "hints" / f"sneaker_{name}.png")
     for name, stems in (("edges2shoes", VAL_SHOES), ("edges2handbags", VAL_HANDBAGS)):
         for stem in stems:
             ab = Image.open(args.data / name / "val" / f"{stem}_AB.jpg").convert("L")
-            ab.crop((0, 0, 256, 256)).point(lambda v: 0 if v < 128 else 255).save(out / name / f"val_{stem}.png")
+            lines_image(ink(ab.crop((0, 0, 256, 256)))).convert("L").save(out / name / f"val_{stem}.png")
     for stem in VAL_FACADES:
         ab = Image.open(args.data / "facades" / "val" / f"{stem}.jpg").convert("RGB")
         snap_to_palette(ab.crop((256, 0, 512, 256)), PALETTES["facades"]).save(out / "facades" / f"val_{stem}.png")

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 import app
-from app import InputError, label_map_to_input, open_upload, seed_or_none, snap_to_palette
+from app import InputError, open_upload, seed_or_none
 from tests.conftest import ROOT
 
 
@@ -73,26 +73,6 @@ def test_a_huge_drawing_is_refused_before_it_is_decoded(tiny_weights_dir):
     models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
     huge = app.data_url(Image.new("1", (5000, 5000), 1))  # 25 megapixels in a few kB of PNG
     assert "far larger" in app.App(models).translate_drawing(huge, None, "edges2shoes", "0")["error"]
-
-
-def test_palette_snapping_cleans_jpeg_noise(tmp_path):
-    palette = {k: tuple(v) for k, v in json.loads((ROOT / "docs" / "presentation" / "facades.json").read_text())["palette"].items()}
-    colours = list(palette.values())
-    clean = Image.new("RGB", (64, 64), colours[1])
-    ImageDraw.Draw(clean).rectangle((10, 10, 30, 50), fill=colours[2])
-    ImageDraw.Draw(clean).rectangle((40, 5, 60, 20), fill=colours[11])
-    clean.save(tmp_path / "labels.jpg", quality=60)
-    noisy = Image.open(tmp_path / "labels.jpg").convert("RGB")
-    assert len(colours_of(noisy)) > 10
-    snapped = snap_to_palette(noisy, palette)
-    assert colours_of(snapped) <= set(colours)
-    assert (np.asarray(snapped) == np.asarray(clean)).all(axis=-1).mean() > 0.97
-
-
-def test_label_map_input_is_256_and_in_the_palette():
-    image = Image.new("RGBA", (500, 300), (70, 130, 180, 255))  # sky
-    out = label_map_to_input(image, {"sky": (70, 130, 180), "road": (128, 64, 128)})
-    assert out.size == (256, 256) and colours_of(out) == {(70, 130, 180)}
 
 
 def test_seed():

@@ -60,12 +60,12 @@ def test_the_shipped_shoe_model_keeps_a_drawings_background_white():
     from PIL import Image
 
     from model import load_translator
-    from model.edges import drawing_to_edges
+    from model.sketch import prepare_drawing
     from train.realism import off_shoe_grey
 
     translate = load_translator(ROOT / "weights" / "edges2shoes", device="cpu")
     for path in sorted((ROOT / "examples" / "edges2shoes").glob("drawing_*.png")):
-        edges = drawing_to_edges(Image.open(path).convert("RGB"), size=256)
+        edges = prepare_drawing(Image.open(path)).edges
         assert off_shoe_grey(translate(edges), edges) < 0.02, path.name
 
 
@@ -120,17 +120,17 @@ def test_hints_on_one_drawing_give_a_red_a_blue_and_a_white_shoe():
     import numpy as np
 
     from model import load_translator
-    from model.edges import drawing_placement, drawing_to_edges
-    from model.hints import place_hints
-    from train.hints import shoe_hsv
+    from model.sketch import prepare_drawing
+    from train.shoes import shoe_hsv
 
     translate = load_translator(ROOT / "weights" / "edges2shoes", device="cpu")
     assert translate.takes_hints and translate.config.hint_adapter  # hints go to an adapter beside the no-hint model
     drawing = Image.open(ROOT / "examples" / "edges2shoes" / "drawing_sneaker.png")
-    edges, placement = drawing_to_edges(drawing), drawing_placement(drawing)
+    edges = prepare_drawing(drawing).edges
     plain = shoe_hsv(translate(edges), edges)
-    shoes = {c: shoe_hsv(translate(edges, hints=place_hints(Image.open(ROOT / "examples" / "edges2shoes" / "hints" / f"sneaker_{c}.png"), placement)), edges)
+    hints = {c: prepare_drawing(drawing, Image.open(ROOT / "examples" / "edges2shoes" / "hints" / f"sneaker_{c}.png")).hints
              for c in ("red", "blue", "white")}  # fmt: skip
+    shoes = {c: shoe_hsv(translate(edges, hints=h), edges) for c, h in hints.items()}
     print(f"\nmean shoe colour (h, s, v): none {plain}, " + ", ".join(f"{c} {v}" for c, v in shoes.items()))
     (rh, rs, rv), (bh, bs, bv), (wh, ws, wv) = shoes["red"], shoes["blue"], shoes["white"]
     # red: hue within 22 degrees of red (red-orange), saturated. V1 gave 16 degrees; V2's base, tied closer to the

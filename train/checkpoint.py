@@ -16,13 +16,13 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from model.weights import WeightsError, atomic_write, read_safetensors
+from model.files import atomic_write
+from model.weights import WeightsError, read_safetensors
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
 
 
-def _flatten_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict, meta: dict) -> None:
-    state = opt.state_dict()
+def _flatten_optimizer(prefix: str, state: dict, tensors: dict, meta: dict) -> None:
     for idx, entries in state["state"].items():
         for key, value in entries.items():
             tensors[f"{prefix}.state.{idx}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
@@ -47,25 +47,24 @@ def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def save_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, step: int, train_config: dict,
-                    elapsed_s: float = 0.0, generator_ema=None, feature_discriminator=None, opt_f=None) -> None:  # fmt: skip
-    nets = {"G.": generator, "D.": discriminator, "G_ema.": generator_ema, "F_D.": feature_discriminator}
-    tensors = {prefix + k: v.detach().cpu().contiguous() for prefix, net in nets.items() if net is not None
-               for k, v in net.state_dict().items()}  # fmt: skip
+# The names of the networks and optimizers in the file: tensor-name prefixes, and metadata keys of param groups.
+NETWORK_PREFIXES = {"G": "G.", "D": "D.", "G_ema": "G_ema.", "F_D": "F_D."}
+OPTIMIZERS = ("optG", "optD", "optF")
+
+
+def save_checkpoint(path: Path, model, *, step: int, train_config: dict, elapsed_s: float = 0.0) -> None:
+    """model: a train.pix2pix.Pix2Pix (its state_dict()), with the torch RNG and the run's config and progress."""
+    state = model.state_dict()
+    tensors = {NETWORK_PREFIXES[name] + k: v.detach().cpu().contiguous() for name, net in state["networks"].items()
+               if net is not None for k, v in net.items()}  # fmt: skip
     tensors["rng.torch"] = torch.get_rng_state()
     if torch.cuda.is_available():
         tensors["rng.cuda"] = torch.cuda.get_rng_state()
-    meta = {
-        "step": str(step),
-        "elapsed_s": f"{elapsed_s:.1f}",
-        "train_config": json.dumps(train_config),
-        "generator_config": json.dumps(generator.config.to_dict()),
-        "discriminator_config": json.dumps(discriminator.config.to_dict()),
-    }
-    _flatten_optimizer("optG", opt_g, tensors, meta)
-    _flatten_optimizer("optD", opt_d, tensors, meta)
-    if opt_f is not None:
-        _flatten_optimizer("optF", opt_f, tensors, meta)
+    meta = {"step": str(step), "elapsed_s": f"{elapsed_s:.1f}", "train_config": json.dumps(train_config),
+            **{k: json.dumps(v) for k, v in state["configs"].items()}}  # fmt: skip
+    for name, opt_state in state["optimizers"].items():
+        if opt_state is not None:
+            _flatten_optimizer(name, opt_state, tensors, meta)
     meta["tensors_sha256"] = tensors_sha256(tensors)
     atomic_write(path, lambda p: save_file(tensors, p, metadata=meta))
 
@@ -87,27 +86,20 @@ def read_checkpoint(path: Path) -> tuple[dict, dict]:
     return tensors, meta
 
 
-def load_checkpoint(path: Path, *, generator, discriminator, opt_g, opt_d, generator_ema=None,
-                    feature_discriminator=None, opt_f=None) -> dict:  # fmt: skip
-    """Restore everything save_checkpoint wrote; returns its metadata (the step to continue from, ...).
+def load_checkpoint(path: Path, model) -> dict:
+    """Restore into model (a train.pix2pix.Pix2Pix) everything save_checkpoint wrote, and the RNG; returns
+    the metadata (the step to continue from, ...).
 
-    A checkpoint without a moving average leaves generator_ema as it is: it starts from the resumed G.
+    A checkpoint without a moving average leaves the model's as it is: it starts from the resumed G.
     """
     tensors, meta = read_checkpoint(path)
-    nets = {"G.": generator, "D.": discriminator}
-    if generator_ema is not None and any(k.startswith("G_ema.") for k in tensors):
-        nets["G_ema."] = generator_ema
-    if feature_discriminator is not None:
-        if not any(k.startswith("F_D.") for k in tensors):
-            raise WeightsError(f"{path} has no feature discriminator: resume it without --feature-gan-weight, "
-                               "or start a new run from its export with --init-generator.")  # fmt: skip
-        nets["F_D."] = feature_discriminator
-    for prefix, net in nets.items():
-        net.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
-    opt_g.load_state_dict(_unflatten_optimizer("optG", tensors, meta))
-    opt_d.load_state_dict(_unflatten_optimizer("optD", tensors, meta))
-    if opt_f is not None:
-        opt_f.load_state_dict(_unflatten_optimizer("optF", tensors, meta))
+    networks = {name: {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)} or None
+                for name, prefix in NETWORK_PREFIXES.items()}  # fmt: skip
+    if model.F_D is not None and networks["F_D"] is None:
+        raise WeightsError(f"{path} has no feature discriminator: resume it without --feature-gan-weight, "
+                           "or start a new run from its export with --init-generator.")  # fmt: skip
+    optimizers = {name: _unflatten_optimizer(name, tensors, meta) if f"{name}.param_groups" in meta else None for name in OPTIMIZERS}
+    model.load_state_dict({"networks": networks, "optimizers": optimizers})
     torch.set_rng_state(tensors["rng.torch"])
     if "rng.cuda" in tensors and torch.cuda.is_available():
         torch.cuda.set_rng_state(tensors["rng.cuda"])

@@ -19,8 +19,9 @@ from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 from tqdm import tqdm
 
+from model.files import IMAGE_SUFFIXES, open_image
 from model.images import to_rgb, to_tensor
-from model.translate import IMAGE_SUFFIXES, open_image
+from model.sketch import INK
 
 
 class DatasetError(ValueError):
@@ -115,7 +116,7 @@ def stroke_labels(edges: np.ndarray) -> np.ndarray:
 
     0: no ink; 1: the three largest strokes, which are kept; 2-255: the others (ids wrap).
     """
-    labels, n = ndimage.label(edges < 200, structure=np.ones((3, 3)))
+    labels, n = ndimage.label(edges < INK, structure=np.ones((3, 3)))
     if n == 0:
         return labels.astype(np.uint8)
     sizes = ndimage.sum_labels(np.ones_like(labels), labels, index=np.arange(1, n + 1))

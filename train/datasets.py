@@ -29,8 +29,8 @@ from tqdm import tqdm
 
 from model.edges import photo_to_edges
 from model.images import to_rgb
-from model.translate import IMAGE_SUFFIXES, open_image
-from model.weights import atomic_write
+from model.files import IMAGE_SUFFIXES, open_image
+from model.files import atomic_write
 
 from .data import DatasetError, list_images, load_image, split_ab
 from .realism import off_shoe_grey

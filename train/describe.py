@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from model.weights import CONFIG_NAME, atomic_write
+from model.files import atomic_write
+from model.weights import CONFIG_NAME
 
 KINDS = ("edges", "labels")
 

@@ -32,7 +32,9 @@ from tqdm import tqdm
 from model import GeneratorConfig, UNetGenerator, save_generator
 from model.edges import canny_edges, edge_probability, non_max_suppression, postprocess_edges
 from model.images import to_tensor
-from model.translate import Translator, inference_network
+from model.networks import inference_network
+from model.sketch import ink
+from model.translate import Translator
 
 from .data import PairedImageFolder
 from .plots import save_sample_grid
@@ -46,7 +48,7 @@ def load_pairs(folders: list[Path]) -> tuple[torch.Tensor, torch.Tensor]:
         for i in tqdm(range(len(data)), desc=f"loading {folder}", unit="pair"):
             photo, edge = data.load_pair(i)
             photos.append(torch.from_numpy(np.array(photo.resize((256, 256)))).permute(2, 0, 1))
-            edges.append(torch.from_numpy(np.array(edge.convert("L").resize((256, 256))) < 128)[None])
+            edges.append(torch.from_numpy(ink(edge.convert("L").resize((256, 256))))[None])
     return torch.stack(photos), torch.stack(edges).to(torch.uint8)
 
 
@@ -82,7 +84,7 @@ def score(detect, folder: Path, tolerance: float = 2.0, limit: int | None = None
     counts, rows = [], []
     for i in tqdm(range(min(limit or len(data), len(data))), desc="scoring edges", unit="img"):
         photo, edges = data.load_pair(i)
-        truth = np.asarray(edges.convert("L").resize((256, 256))) < 128
+        truth = ink(edges.convert("L").resize((256, 256)))
         detected = detect(photo)
         counts.append(match_scores(detected, truth, tolerance))
         if grid and i < 6:
@@ -182,7 +184,7 @@ def main(argv=None) -> int:
 
         def detect(photo):
             lines = canny_edges(photo) if args.canny else photo_to_edges(photo, detector=detector)
-            return np.asarray(lines.convert("L")) < 128
+            return ink(lines)
 
         result = {"detector": "canny" if args.canny else str(args.detector or "weights/shoe-edges"),
                   "data": str(args.data), "tolerance": args.tolerance,

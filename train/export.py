@@ -22,8 +22,9 @@ from torchvision.utils import save_image
 
 from model import load_translator, save_generator
 from model.images import to_rgb, to_tensor
-from model.translate import open_image
-from model.weights import atomic_write, load_generator
+from model.files import open_image
+from model.files import atomic_write
+from model.weights import load_generator
 
 from .card import write_model_card
 from .describe import describe, read_presentation

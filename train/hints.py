@@ -10,10 +10,10 @@ from __future__ import annotations
 import colorsys
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+
+from .shoes import shoe_pixels
 
 MAX_HINTS = 24
 NO_HINT_SHARE = 0.3  # images trained with no hints at all
@@ -57,7 +57,7 @@ def tint(photos: torch.Tensor, colours: torch.Tensor) -> torch.Tensor:
     lightness = unit.mean(dim=1, keepdim=True)
     scale = lightness / colours.mean(dim=1).clamp_min(1e-3)[:, None, None, None]
     tinted = (scale * colours[:, :, None, None].to(photos)).clamp(0, 1) * 2 - 1
-    return torch.where((unit > 0.9).all(dim=1, keepdim=True), photos, tinted)
+    return torch.where(shoe_pixels(photos)[:, None], tinted, photos)
 
 
 def saturated_colours(n: int, g: torch.Generator) -> torch.Tensor:
@@ -112,8 +112,8 @@ def sample_hints(target: torch.Tensor, counts: torch.Tensor, g: torch.Generator,
     def rand(*shape):
         return torch.rand(*shape, generator=g, device=g.device).to(dev)
 
-    # Centres on the shoe: pixels that are not white background (a tiny weight keeps blank targets valid).
-    on_shoe = (target < 0.9).any(dim=1).flatten(1).float() + 1e-4
+    # Centres on the shoe, not the white background (a tiny weight keeps blank targets valid).
+    on_shoe = shoe_pixels(target).flatten(1).float() + 1e-4
     centre = torch.multinomial(on_shoe, k, replacement=True, generator=g)
     start = torch.stack([centre // w, centre % w], dim=-1).float()  # (N, K, 2) as (row, col)
     angle, length = rand(n, k) * 2 * math.pi, (3 + rand(n, k) * 9) * scale * (rand(n, k) < stroke_share)
@@ -159,21 +159,3 @@ def dots(target: torch.Tensor, count: int, seed: int, radius: float = 1.5) -> to
     g = torch.Generator().manual_seed(seed)
     counts = torch.full((target.shape[0],), count, dtype=torch.long)
     return sample_hints(target.cpu(), counts, g, radius=(radius, radius), stroke_share=0.0).to(target.device)
-
-
-def drawn_region(edges: Image.Image) -> np.ndarray:
-    """Boolean mask of a drawn shoe: in each column, the pixels between its highest and lowest line.
-
-    Outlines need not be closed. Used to measure a shoe's colour inside what was drawn.
-    """
-    lines = np.asarray(edges.convert("L")) < 128
-    rows = np.arange(lines.shape[0])[:, None]
-    top = np.where(lines.any(0), lines.argmax(0), lines.shape[0])
-    bottom = np.where(lines.any(0), lines.shape[0] - 1 - lines[::-1].argmax(0), -1)
-    return (rows >= top) & (rows <= bottom)
-
-
-def shoe_hsv(shoe: Image.Image, edges: Image.Image) -> tuple[float, float, float]:
-    """Mean colour of a shoe inside its drawn outline (drawn_region), as HSV in [0, 1]."""
-    pixels = np.asarray(shoe.convert("RGB"), dtype=np.float64) / 255
-    return tuple(float(v) for v in colorsys.rgb_to_hsv(*pixels[drawn_region(edges)].mean(axis=0)))

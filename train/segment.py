@@ -30,7 +30,8 @@ from torchvision.models.segmentation import lraspp_mobilenet_v3_large
 from tqdm import tqdm
 
 from model.images import to_tensor
-from model.weights import atomic_write
+from model.files import atomic_write
+from model.labels import nearest_colour
 
 from .data import DatasetError, PairedImageFolder
 
@@ -61,9 +62,7 @@ def config_for(palette: dict[str, tuple[int, int, int]], void: tuple[str, ...] =
 
 def colours_to_classes(labels: Image.Image, config: SegmenterConfig) -> np.ndarray:
     """An RGB label map -> class indices (uint8), each pixel taking its nearest palette colour; IGNORE for void."""
-    colours = np.array(config.colours + config.void_colours, dtype=np.int32)
-    pixels = np.asarray(labels.convert("RGB"), dtype=np.int32)
-    nearest = ((pixels[:, :, None, :] - colours[None, None]) ** 2).sum(-1).argmin(-1)
+    nearest = nearest_colour(labels, config.colours + config.void_colours)
     return np.where(nearest < len(config.colours), nearest, IGNORE).astype(np.uint8)
 
 

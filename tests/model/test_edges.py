@@ -1,11 +1,8 @@
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model.edges import drawing_to_edges, photo_to_edges, postprocess_edges
-
-
-def ink(image: Image.Image) -> np.ndarray:
-    return np.asarray(image.convert("L")) < 128
+from model.edges import photo_to_edges, postprocess_edges
+from model.sketch import ink
 
 
 def is_thin(lines: np.ndarray) -> bool:
@@ -22,21 +19,6 @@ def test_photo_to_edges_gives_thin_black_lines_on_white():
     assert set(np.unique(np.asarray(edges))) <= {0, 255}
     assert 300 < lines.sum() < 2000 and is_thin(lines)
     assert not lines[:20].any() and not lines[-20:].any()  # only the ellipse's outline
-
-
-def test_drawing_is_thinned_scaled_and_centred():
-    drawing = Image.new("RGBA", (800, 600), (0, 0, 0, 0))  # a transparent canvas, as Gradio's may be
-    ImageDraw.Draw(drawing).line([(50, 60), (250, 60), (250, 160)], fill=(0, 0, 0, 255), width=9)
-    edges = drawing_to_edges(drawing, size=256, fill=0.9)
-    ys, xs = np.nonzero(ink(edges))
-    assert is_thin(ink(edges))
-    assert 0.85 * 256 <= xs.max() - xs.min() + 1 <= 0.95 * 256  # the longer side spans 90%
-    assert abs((xs.max() + xs.min()) / 2 - 128) < 4 and abs((ys.max() + ys.min()) / 2 - 128) < 4
-
-
-def test_empty_drawing_gives_none():
-    assert drawing_to_edges(Image.new("RGB", (300, 300), "white")) is None
-    assert drawing_to_edges(Image.new("RGBA", (300, 300), (0, 0, 0, 0))) is None
 
 
 def test_postprocessing_thins_a_soft_ridge_and_drops_specks():
@@ -69,4 +51,3 @@ def test_the_shipped_detector_draws_the_datasets_edges(shared_data):
         pytest.skip("weights/shoe-edges is not there")
     result = score(lambda p: ink(photo_to_edges(p, detector=detector)), shared_data / "edges2shoes" / "val", limit=20)
     assert result["f"] > 0.8, result
-

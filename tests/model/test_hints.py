@@ -6,8 +6,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from model import GeneratorConfig, UNetGenerator, save_generator, load_translator
-from model.edges import drawing_placement, drawing_to_edges
-from model.hints import has_hints, hints_to_tensor, paint_hints, place_hints
+from model.hints import has_hints, hints_to_tensor
 from model.translate import main as translate_main
 
 
@@ -79,37 +78,6 @@ def test_the_cli_takes_a_hints_file(tmp_path, capsys):
     with pytest.raises(SystemExit):
         translate_main(args[:3] + [str(plain), "--hints", str(tmp_path / "hints.png")])
     assert "takes no colour hints" in capsys.readouterr().err
-
-
-def test_hints_move_and_scale_with_the_drawing_they_were_painted_on():
-    drawing = Image.new("RGB", (512, 512), "white")
-    ImageDraw.Draw(drawing).rectangle((20, 20, 120, 70), outline="black", width=3)  # small, in a corner
-    hints = Image.new("RGBA", (512, 512), (0, 0, 0, 0))
-    ImageDraw.Draw(hints).ellipse((36, 30, 44, 38), fill=(0, 0, 255, 255))  # near the box's top-left corner
-    placement = drawing_placement(drawing, size=256)
-    edges, placed = drawing_to_edges(drawing, size=256), place_hints(hints, placement)
-    assert placed.size == (256, 256) and placed.mode == "RGBA"
-    lines = np.argwhere(np.asarray(edges.convert("L")) < 128)
-    dab = np.argwhere(np.asarray(placed.getchannel("A")) == 255).mean(axis=0)
-    # Where the dab's centre (40, 34) lands: (x - left) * scale + offset, for the box of the drawn lines.
-    (left, top, right, bottom), (w, h) = placement.box, placement.scaled
-    scale = w / (right - left)
-    expected = ((34 - top) * scale + (256 - h) // 2, (40 - left) * scale + (256 - w) // 2)
-    assert np.allclose(dab, expected, atol=1.5)
-    assert lines[:, 1].min() < dab[1] < lines[:, 1].mean() and lines[:, 0].min() < dab[0] < lines[:, 0].mean()
-    assert (np.asarray(placed)[tuple(np.round(dab).astype(int))] == [0, 0, 255, 255]).all()
-    with pytest.raises(ValueError, match="drawing's size"):
-        place_hints(Image.new("RGBA", (256, 256)), placement)
-
-
-def test_faint_pixels_are_not_hints_anywhere():
-    drawing = Image.new("RGB", (256, 256), "white")
-    ImageDraw.Draw(drawing).rectangle((20, 20, 230, 200), outline="black", width=3)
-    faint = Image.new("RGBA", (256, 256), (0, 0, 0, 0))
-    ImageDraw.Draw(faint).rectangle((60, 60, 80, 80), fill=(0, 0, 255, 20))  # an eraser's remnant
-    assert not has_hints(faint)
-    assert not has_hints(place_hints(faint, drawing_placement(drawing)))
-    assert paint_hints(drawing, faint).tobytes() == drawing.tobytes()
 
 
 def test_hints_without_transparency_are_refused(tmp_path):

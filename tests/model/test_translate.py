@@ -10,7 +10,8 @@ import torch
 from PIL import Image
 
 from model import GeneratorConfig, UNetGenerator, WeightsError, load_translator, save_generator
-from model.translate import inference_network, main as translate_main
+from model.networks import inference_network
+from model.translate import main as translate_main
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from model import GeneratorConfig, UNetGenerator, WeightsError, load_generator, save_generator
-from model.weights import remove_stale_temporaries
+from model.files import remove_stale_temporaries
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import sys
 import torch
 import torch.distributed as dist
 
-from train.train import TrainConfig, train
+from train.config import TrainConfig
+from train.train import train
 
 data, out, report = sys.argv[1:4]
 previous = {}

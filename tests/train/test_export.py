@@ -5,7 +5,7 @@ from safetensors.torch import load_file
 
 from model import load_translator
 from tests.conftest import write_ab_folder
-from tests.train.test_train import tiny_config
+from tests.train.tiny import tiny_config
 from train.export import main
 from train.train import train
 

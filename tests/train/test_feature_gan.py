@@ -5,7 +5,7 @@ import torch
 from safetensors.torch import load_file
 
 from tests.conftest import write_ab_folder
-from tests.train.test_train import tiny_config
+from tests.train.tiny import tiny_config
 from train.train import main, train
 
 feature_gan = pytest.importorskip("train.feature_gan")

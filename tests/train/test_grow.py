@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from model import GeneratorConfig, UNetGenerator
-from model.translate import inference_network
+from model.networks import inference_network
 from train.grow import grown_state_dict
 
 

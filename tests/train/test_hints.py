@@ -7,9 +7,10 @@ from safetensors.torch import load_file
 
 from model import GeneratorConfig, UNetGenerator, save_generator
 from tests.conftest import write_ab_folder
-from tests.train.test_train import tiny_config
+from tests.train.tiny import tiny_config
 from train.hints import dots, random_counts, sample_hints
-from train.train import load_initial_generator, train
+from train.init_weights import load_initial_generator
+from train.train import train
 
 
 def photos(n=4, size=128) -> torch.Tensor:
@@ -105,7 +106,7 @@ def test_a_hint_adapter_trains_alone_on_hinted_images_and_leaves_its_base_model_
 def test_a_trained_hint_adapter_moves_onto_another_base_model(tmp_path):
     import pytest
 
-    from train.train import load_initial_hint_adapter
+    from train.init_weights import load_initial_hint_adapter
 
     def adapter_model(seed):
         torch.manual_seed(seed)
@@ -171,18 +172,6 @@ def test_a_hint_adapter_needs_a_model_to_sit_beside(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--data", str(tmp_path), "--init-hint-adapter", "weights/edges2shoes"])
     assert "needs --hint-adapter" in capsys.readouterr().err
-
-
-def test_the_drawn_region_is_what_lies_between_the_outlines_lines():
-    from PIL import Image, ImageDraw
-
-    from train.hints import drawn_region
-
-    edges = Image.new("RGB", (64, 64), "white")
-    ImageDraw.Draw(edges).line([(10, 40), (10, 20), (50, 30), (50, 40)], fill="black")  # open at the bottom
-    ImageDraw.Draw(edges).line([(10, 50), (50, 50)], fill="black")
-    region = drawn_region(edges)
-    assert region[45, 30] and region[25, 11] and not region[10, 30] and not region[45, 55] and not region[55, 30]
 
 
 def test_hue_jitter_turns_colours_keeps_greys_and_leaves_photos_without_hints_alone():

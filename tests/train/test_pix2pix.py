@@ -3,7 +3,7 @@
 import torch
 
 from train.pix2pix import Pix2Pix
-from train.train import TrainConfig
+from train.config import TrainConfig
 
 
 def tiny(**kw) -> TrainConfig:

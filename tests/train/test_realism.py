@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from train.realism import colour_variety, kid, off_shoe_grey, shoe_mask
+from train.realism import colour_variety, kid, off_shoe_grey
 
 
 def shoe_photo(colour, size=64) -> Image.Image:
@@ -10,15 +10,6 @@ def shoe_photo(colour, size=64) -> Image.Image:
     image = Image.new("RGB", (size, size), "white")
     ImageDraw.Draw(image).ellipse((8, 20, size - 8, size - 16), fill=colour)
     return image
-
-
-def test_the_shoe_mask_is_the_non_white_silhouette_with_its_holes_filled():
-    photo = shoe_photo((120, 60, 20))
-    ImageDraw.Draw(photo).ellipse((28, 34, 36, 40), fill="white")  # a white buckle inside the shoe
-    mask = shoe_mask(np.asarray(photo, np.float32) / 255)
-    assert mask[37, 32] and not mask[2, 2]
-    blank = shoe_mask(np.ones((64, 64, 3), np.float32))  # nothing drawn: the whole image
-    assert blank.all()
 
 
 def test_colour_variety_compares_the_spread_of_mean_colours_and_counts_bright_shoes():

@@ -100,7 +100,7 @@ def test_a_segmenter_trains_saves_loads_and_scores_through_evaluate(tmp_path, ca
 
 
 def test_training_reports_the_fcn_score_at_each_validation(tmp_path):
-    from tests.train.test_train import tiny_config
+    from tests.train.tiny import tiny_config
     from train.segment import build_segmenter, save_segmenter
     from train.train import train
 

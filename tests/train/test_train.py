@@ -12,15 +12,10 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from tests.conftest import write_ab_folder
-from train.train import TrainConfig, main, train
+from tests.train.tiny import tiny_config
+from train.train import main, train
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def tiny_config(data: Path, out: Path, **kw) -> TrainConfig:
-    base = TrainConfig(data=str(data), out=str(out), size=32, ngf=8, ndf=8, batch_size=2,
-                       epochs=2, epochs_decay=2, checkpoint_every=3, sample_every=4, val_count=4)  # fmt: skip
-    return replace(base, **kw)
 
 
 def l1_column(run: Path) -> list[float]:
