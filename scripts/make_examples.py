@@ -26,7 +26,7 @@ from model.sketch import ink
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PALETTES = {name: {k: tuple(v) for k, v in json.loads((ROOT / "docs" / "presentation" / f"{name}.json").read_text())["palette"].items()}
+PALETTES = {name: {k: tuple(v) for k, v in json.loads((ROOT / "train" / "presentations" / f"{name}.json").read_text())["palette"].items()}
             for name in ("facades", "cityscapes")}  # fmt: skip
 
 VAL_SHOES = ["13", "57", "101", "160"]

@@ -47,6 +47,6 @@ def tiny_weights_dir(tmp_path_factory) -> Path:
             with torch.no_grad():
                 for weight in g.hint_adapter.to_skips.parameters():
                     weight.normal_(0, 0.2)  # as if trained: an adapter at its zero start would ignore the hints
-        presentation = json.loads((ROOT / "docs" / "presentation" / f"{name}.json").read_text())
+        presentation = json.loads((ROOT / "train" / "presentations" / f"{name}.json").read_text())
         save_generator(folder / name, g, {"direction": direction, "dataset": name, "app": presentation})
     return folder

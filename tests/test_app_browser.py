@@ -227,7 +227,7 @@ def hint_app_url(tiny_weights_dir, tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("hint-weights")
     shutil.copytree(tiny_weights_dir, folder, dirs_exist_ok=True)
-    presentation = json.loads((ROOT / "docs" / "presentation" / "edges2handbags.json").read_text())
+    presentation = json.loads((ROOT / "train" / "presentations" / "edges2handbags.json").read_text())
     torch.manual_seed(1)
     save_generator(folder / "edges2handbags", UNetGenerator(GeneratorConfig(image_size=64, ngf=8, norm="instance")),
                    {"direction": "AtoB", "dataset": "edges2handbags", "app": presentation})  # fmt: skip

@@ -1,6 +1,6 @@
 """Say how the app presents a model: merge a presentation (JSON) into its config.json as "app".
 
-    python -m train.describe weights/facades docs/presentation/facades.json
+    python -m train.describe weights/facades train/presentations/facades.json
 
 A presentation has "kind" ("edges": a drawing or edge map in; "labels": a label map in),
 "title", for label maps the "palette" (class name -> [r, g, b]), and "examples" (a folder of

@@ -26,7 +26,7 @@ from model.files import open_image
 from model.files import atomic_write
 from model.weights import load_generator
 
-from .card import write_model_card
+from .card import assemble_card
 from .describe import describe, read_presentation
 from .data import PairedImageFolder
 from .evaluate import evaluate, mean_image
@@ -71,33 +71,8 @@ def export(run: Path, out: Path, data: Path, train_data: Path | None, command: s
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     if (run / "loss_curve.png").exists():
         shutil.copyfile(run / "loss_curve.png", out / "loss_curve.png")
-    rows = ["| output | L1 | PSNR (dB) | SSIM |", "|---|---|---|---|",
-            f"| **this model** | **{metrics['l1']:.4f}** | **{metrics['psnr']:.2f}** | **{metrics['ssim']:.4f}** |"]  # fmt: skip
-    if f"with_{HINT_DOTS}_hint_dots" in metrics:
-        m = metrics[f"with_{HINT_DOTS}_hint_dots"]
-        rows += [f"| this model, given {HINT_DOTS} colour-hint dots of each target's colours | {m['l1']:.4f} | {m['psnr']:.2f} | {m['ssim']:.4f} |"]
-    rows += [f"| {name} | {m['l1']:.4f} | {m['psnr']:.2f} | {m['ssim']:.4f} |" for name, m in baselines.items()]
-    if "kid" in metrics:
-        k, c = metrics["kid"], metrics["colour"]
-        rows += ["", "Realism (`train/realism.py`: KID on EfficientNet-Lite0 features against the val photos; "
-                 "the mean colours of the shoes):", "",
-                 "| KID x1000 | spread of mean colours, vs the photos' | bright shoes | bright photos |", "|---|---|---|---|",
-                 f"| {k['kid_x1000']:.0f} ± {k['kid_x1000_std']:.0f} | {c['spread_vs_real']:.2f} | "
-                 f"{100 * c['bright_share']:.1f}% | {100 * c['bright_share_real']:.1f}% |"]  # fmt: skip
-    extra = [f"## Validation at 256x256 ({metrics['count']} pairs of `{data}`)", "",
-             "Measured by `python -m train.export` on the shipped fp16 weights, outputs resized to the "
-             "targets' 256x256 where the model runs smaller; L1 and PSNR over [0, 1] images, SSIM from scikit-image.", "",
-             *rows, ""]  # fmt: skip
-    if cpu_hours is not None:
-        extra += [f"Training took {cpu_hours:.2f} CPU core-hours (compute threads x wall-clock hours, on a 2-core Xeon)"
-                  + (" after the training of the weights it started from." if meta.get("train_config", {}).get("init_generator") else ".") , ""]  # fmt: skip
-    if gpu:
-        extra += [f"Training took {gpu_minutes} minutes on {gpu}.", ""]
-    if command:
-        extra += ["## Reproduce", "", "```bash", command, "```", ""]
-    if notes:
-        extra += [notes, ""]
-    write_model_card(out, None, "\n".join(extra))
+    reproduce = ["## Reproduce", "", "```bash", command, "```", ""] if command else []
+    assemble_card(out, "\n".join([*reproduce, *([notes, ""] if notes else [])]), str(data))
     return {"out": str(out), **metrics, "baselines": baselines}
 
 

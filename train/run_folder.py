@@ -103,7 +103,7 @@ class RunFolder:
             with open(self.out / "metrics.jsonl", "a") as f:
                 f.write(json.dumps({"epoch": epoch, "step": step, "elapsed_s": round(elapsed_s), **metrics}) + "\n")
 
-    def export(self, model: Pix2Pix, cfg: TrainConfig, step: int, metrics: dict) -> None:
+    def export_generator(self, model: Pix2Pix, cfg: TrainConfig, step: int, metrics: dict) -> None:
         """generator/: weights, config, model card, loss curve and samples, ready for the Hub."""
         from .card import write_model_card
         from .describe import read_presentation

@@ -35,14 +35,14 @@ from model.labels import nearest_colour
 
 from .data import DatasetError, PairedImageFolder
 
-ROOT = Path(__file__).resolve().parents[1]
+PRESENTATIONS = Path(__file__).resolve().parent / "presentations"
 IGNORE = 255  # void pixels: neither trained on nor scored
 MEAN, STD = torch.tensor([0.485, 0.456, 0.406])[:, None, None], torch.tensor([0.229, 0.224, 0.225])[:, None, None]
 
 
 def default_palette(name: str = "cityscapes") -> dict[str, tuple[int, int, int]]:
-    """The dataset's label colours, from the app's presentation of its model (void included)."""
-    palette = json.loads((ROOT / "docs" / "presentation" / f"{name}.json").read_text())["palette"]
+    """The dataset's label colours, from the presentation of its model (train/presentations; void included)."""
+    palette = json.loads((PRESENTATIONS / f"{name}.json").read_text())["palette"]
     return {k: tuple(v) for k, v in palette.items()}
 
 

@@ -62,7 +62,7 @@ def train(cfg: TrainConfig, resume: bool = False, on_step=None) -> dict:
         show_metrics(bar, step, schedule.epoch(step - 1), metrics)
         run.checkpoint(model, step, schedule.cfg, elapsed())  # the checkpoint of this very step goes with the export
         run.samples(model, fixed, f"step_{step:07d}.png")
-        run.export(model, schedule.cfg, step, metrics)
+        run.export_generator(model, schedule.cfg, step, metrics)
         return metrics
 
     # -------------------------------------------------------------- the loop

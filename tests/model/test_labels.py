@@ -16,7 +16,7 @@ def colours_of(image: Image.Image) -> set:
 
 
 def test_palette_snapping_cleans_jpeg_noise(tmp_path):
-    palette = {k: tuple(v) for k, v in json.loads((ROOT / "docs" / "presentation" / "facades.json").read_text())["palette"].items()}
+    palette = {k: tuple(v) for k, v in json.loads((ROOT / "train" / "presentations" / "facades.json").read_text())["palette"].items()}
     colours = list(palette.values())
     clean = Image.new("RGB", (64, 64), colours[1])
     ImageDraw.Draw(clean).rectangle((10, 10, 30, 50), fill=colours[2])
