@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from app_process import start_app, stop_app
+from model.hints import HINT_COLOURS
 from browser import CHROMIUM, LAUNCH_ARGS, SHOE, open_canvas, settle, stroke
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +35,7 @@ def main() -> int:
             page = open_canvas(browser, url)
             stroke(page, SHOE)
             stroke(page, LACE, moves=8)
-            page.locator("[data-colour='#d62828']").click()
+            page.locator(f"[data-colour='{HINT_COLOURS['red']}']").click()
             for x, y in RED_DABS:
                 stroke(page, [(x, y), (x + 0.02, y)], moves=4)
             settle(page)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from model.hints import HINT_COLOURS
 from scripts.app_process import start_app, stop_app
 from scripts.browser import CHROMIUM, LAUNCH_ARGS, SHOE, open_canvas, settle, stroke
 from scripts.synthetic_pairs import write_ab_folder
@@ -95,7 +96,7 @@ def test_the_shoe_follows_the_pen(browser, app_url, capsys):
 def test_the_shoe_follows_the_pen_with_colour_hints_on_the_canvas(browser, app_url, capsys):
     errors = []
     page = open_canvas(browser, app_url, errors=errors)
-    page.locator("[data-colour='#d62828']").click()  # a red dab first: every shoe after it is translated with hints
+    page.locator(f"[data-colour='{HINT_COLOURS['red']}']").click()  # a red dab first: every shoe after it is translated with hints
     stroke(page, [(0.4, 0.6), (0.45, 0.6)], moves=6)
     settle(page)
     page.locator("[data-tool=pen]").click()
@@ -263,7 +264,7 @@ def test_the_colour_pen_paints_hints_the_shoe_follows_and_eraser_and_undo_work_o
     settle(page)
     plain = result_src(page)
     assert seen_colours(page) == [0, 0]
-    page.locator("[data-colour='#d62828']").click()  # red
+    page.locator(f"[data-colour='{HINT_COLOURS['red']}']").click()  # red
     assert page.locator("[data-tool=colour]").get_attribute("aria-pressed") == "true"
     stroke(page, [(0.3, 0.55), (0.5, 0.55)], moves=10)
     settle(page)
@@ -296,7 +297,7 @@ def test_the_colour_pen_is_usable_only_with_a_model_that_takes_hints(browser, hi
     assert colour.is_visible() and colour.is_enabled()  # edges2shoes, first, takes hints
     page.locator("[data-model]").select_option("edges2handbags")
     assert colour.is_visible() and colour.is_disabled()
-    assert page.locator("[data-colour='#d62828']").is_disabled() and "pick one under Model" in colour.get_attribute("title")
+    assert page.locator(f"[data-colour='{HINT_COLOURS['red']}']").is_disabled() and "pick one under Model" in colour.get_attribute("title")
     page.locator("[data-model]").select_option("edges2shoes")
     assert colour.is_enabled() and "Colour pen" in colour.get_attribute("title")
     page.close()

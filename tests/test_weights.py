@@ -120,6 +120,9 @@ def test_hints_on_one_drawing_give_a_red_a_blue_and_a_white_shoe():
     import numpy as np
 
     from model import load_translator
+    from PIL import ImageColor
+
+    from model.hints import HINT_COLOURS
     from model.sketch import prepare_drawing
     from train.shoes import shoe_hsv
 
@@ -138,10 +141,11 @@ def test_hints_on_one_drawing_give_a_red_a_blue_and_a_white_shoe():
     assert (rh < 22 / 360 or rh > 1 - 22 / 360) and rs > 0.4
     assert 0.55 < bh < 0.7 and bs > 0.3  # blue: hue between 198 and 252 degrees, saturated
     assert wv > plain[2] + 0.2 and ws < 0.25  # white: much lighter than without hints, and unsaturated
-    # Each hint moves the shoe's mean colour towards its own (the dabs' RGB, from scripts/make_examples.py):
+    # Each hint moves the shoe's mean colour towards its own (the colour pen's preset the dabs were made with):
     # red and white to within 60% of the unhinted distance, blue (darker than its dabs) to within 85%.
     rgb = {c: np.array(colorsys.hsv_to_rgb(*v)) for c, v in {"none": plain, **shoes}.items()}
-    for c, target, share in (("red", (214, 40, 40), 0.6), ("blue", (29, 78, 216), 0.85), ("white", (255, 255, 255), 0.6)):
+    for c, share in (("red", 0.6), ("blue", 0.85), ("white", 0.6)):
+        target = ImageColor.getrgb(HINT_COLOURS[c])
         assert np.linalg.norm(rgb[c] - np.array(target) / 255) < share * np.linalg.norm(rgb["none"] - np.array(target) / 255), c
 
 
