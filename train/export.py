@@ -26,7 +26,7 @@ from model.files import open_image
 from model.files import atomic_write
 from model.weights import load_generator
 
-from .card import assemble_card
+from .card import assemble_card, where
 from .describe import describe, read_presentation
 from .data import PairedImageFolder
 from .evaluate import evaluate, mean_image
@@ -41,7 +41,9 @@ def export(run: Path, out: Path, data: Path, train_data: Path | None, command: s
     terms forbid showing its images (Cityscapes); by default the grid shows val pairs.
     gpu: the GPU it trained on, if any; its training time is read from the run's metrics.jsonl."""
     generator, meta = load_generator(run / "generator")
-    save_generator(out, generator, {k: v for k, v in meta.items() if k != "generator"}, dtype=torch.float16)
+    meta = {k: v for k, v in meta.items() if k != "generator"}
+    meta["train_config"] = without_machine_paths(meta.get("train_config", {}))
+    save_generator(out, generator, meta, dtype=torch.float16)
     translator = load_translator(out, device="cpu")  # score what is shipped: the fp16 weights
     direction = meta.get("direction", "AtoB")
     val = PairedImageFolder(data, direction)
@@ -74,6 +76,19 @@ def export(run: Path, out: Path, data: Path, train_data: Path | None, command: s
     reproduce = ["## Reproduce", "", "```bash", command, "```", ""] if command else []
     assemble_card(out, "\n".join([*reproduce, *([notes, ""] if notes else [])]), str(data))
     return {"out": str(out), **metrics, "baselines": baselines}
+
+
+PATH_FIELDS = ("data", "out", "extra_data", "init_generator", "init_hint_adapter", "presentation", "segmenter")
+
+
+def without_machine_paths(train_config: dict) -> dict:
+    """The run's config as it ships: folders outside the repository (absolute, or in a home directory) by
+    their names alone, so that a published config names no one's machine."""
+    shipped = dict(train_config)
+    for field in PATH_FIELDS:
+        if isinstance(shipped.get(field), str) and shipped[field]:
+            shipped[field] = ",".join(where(p) for p in shipped[field].split(","))
+    return shipped
 
 
 def training_seconds(run: Path) -> float:

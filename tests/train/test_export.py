@@ -23,6 +23,7 @@ def test_export_ships_fp16_weights_with_measured_metrics_and_a_card(tmp_path, ca
     assert all(str(v.dtype) == "torch.float16" for v in load_file(out / "model.safetensors").values() if v.is_floating_point())
     config = json.loads((out / "config.json").read_text())
     assert config["val_metrics"]["l1"] == result["l1"] and config["cpu_hours"] == 0.01
+    assert config["train_config"]["out"] == "run" and config["train_config"]["data"] == "d"  # no machine paths
     card = ModelCard.load(out / "README.md")
     assert {r.metric_type for r in card.data.eval_results} == {"l1", "psnr", "ssim"}
     assert "python -m train --data d" in card.text and "mean training image" in card.text
