@@ -64,6 +64,8 @@ MAX_DRAWING_BYTES = 4_000_000  # a drawing sent by the canvas, as a data URL
 MAX_SEED = 2**53 - 1  # the largest whole number a browser holds exactly
 REFUSAL_DELAY_S = 1.0  # a busy or superseded answer is sent this much later (a page never gets superseded)
 MAX_WAIT_S = 5.0  # the longest a translation waits for its turn before the visitor is told the server is busy
+QUEUE_SIZE = 64  # events waiting in Gradio's queue (the label and photo tabs, the API), all visitors together
+QUEUED_PER_VISITOR = 4  # of which one visitor may hold at most this many: the rest of the queue stays open to others
 # Proxies in front of the app, whose X-Forwarded-For says who the visitor is: one on a Space (which
 # sets SPACE_ID), none elsewhere unless PIX2PIX_PROXY_HOPS says so.
 PROXY_HOPS = int(os.environ.get("PIX2PIX_PROXY_HOPS") or (1 if os.environ.get("SPACE_ID") else 0))
@@ -297,6 +299,24 @@ class BodyLimit:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})  # fmt: skip
         await send({"type": "http.response.body", "body": body})
+
+
+def bound_queue_per_visitor(demo: gr.Blocks, limit: int = QUEUED_PER_VISITOR) -> None:
+    """Refuse a visitor's event (POST /queue/join) while `limit` of theirs already wait in the queue, so
+    that one client cannot fill it and lock everyone else out. Call it after demo.queue(), which makes
+    the queue afresh."""
+    queue = demo._queue
+    push = queue.push
+
+    async def bounded_push(body, request, username):
+        address = visitor(request)[0]
+        waiting = sum(visitor(e.request)[0] == address for q in list(queue.event_queue_per_concurrency_id.values())
+                      for e in list(q.queue))  # fmt: skip
+        if waiting >= limit:
+            return False, f"You have {waiting} requests waiting already: wait for them before sending more.", "queue_full"
+        return await push(body, request, username)
+
+    queue.push = bounded_push
 
 
 def on_gpu(models: dict[str, ModelEntry]):
@@ -634,7 +654,8 @@ def main(argv=None):
     print(f"models on {first.device} ({first.runtime}): {', '.join(models)}", flush=True)
     demo = build_app(models, notices)
     # One inference at a time on the CPU: two would fight over the same cores and both slow down.
-    demo.queue(default_concurrency_limit=4 if cuda else 1, max_size=64)
+    demo.queue(default_concurrency_limit=4 if cuda else 1, max_size=QUEUE_SIZE)
+    bound_queue_per_visitor(demo)
     # show_error off: the messages meant for people (gr.Error) still show; internal ones stay in the log.
     demo.launch(server_name=args.host, server_port=args.port, show_error=False, max_file_size=MAX_UPLOAD_BYTES,
                 app_kwargs={"middleware": [Middleware(BodyLimit, limit=MAX_REQUEST_BYTES)]})  # fmt: skip

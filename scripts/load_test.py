@@ -10,6 +10,7 @@ is answered:
 2. the same visitor beside a hostile client holding 32 connections (32 sessions, one address):
    the polite visitor's median latency, and its ratio to 1.;
 3. twelve visitors drawing at once: the shoes per second each one sees (minimum and median);
+4. a visitor loading the page (GET /) alone, and beside a client drawing on 100 connections: the median load time;
 and the server's resident memory before, at its peak, and after. Nothing leaves the machine.
 """
 
@@ -98,11 +99,31 @@ def visit(url: str, component: int, address: str, model: str, seconds: float) ->
     return out
 
 
+def load_pages(url: str, address: str, seconds: float) -> dict:
+    """One visitor loading the page again and again, for `seconds`: its load times."""
+    out = {"latencies": [], "shoes": 0, "busy": 0, "errors": 0}
+    deadline = time.perf_counter() + seconds
+    with httpx.Client(timeout=30, headers={"X-Forwarded-For": address}) as http:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                ok = http.get(url).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if ok:
+                out["latencies"].append(time.perf_counter() - started)
+            else:
+                out["errors"] += 1
+    return out
+
+
 def client(args: tuple) -> list[dict]:
     """One client process: `connections` pages at once from one address (threads share its GIL,
     so a crowd of pages runs in its own process, apart from the visitors it is measured against)."""
     url, component, address, model, seconds, connections = args
     results: list[dict] = []
+    if connections == 0:  # a visitor loading the page instead of drawing
+        return [load_pages(url, address, seconds)]
     threads = [threading.Thread(target=lambda: results.append(visit(url, component, address, model, seconds)))
                for _ in range(connections)]  # fmt: skip
     for t in threads:
@@ -113,7 +134,8 @@ def client(args: tuple) -> list[dict]:
 
 
 def run_phase(url, component, model, seconds, clients: list[tuple[str, int]]) -> list[list[dict]]:
-    """clients: (address, connections) each, run side by side in their own processes."""
+    """clients: (address, connections) each, run side by side in their own processes; 0 connections:
+    a visitor loading the page."""
     with multiprocessing.get_context("spawn").Pool(len(clients)) as pool:
         return pool.map(client, [(url, component, a, model, seconds, n) for a, n in clients])
 
@@ -148,17 +170,19 @@ def main() -> int:
         polite, hostile = run_phase(url, component, args.model, args.seconds, [("10.0.0.1", 1), ("10.6.6.6", 32)])
         polite = polite[0]
         twelve = [r[0] for r in run_phase(url, component, args.model, args.seconds, [(f"10.0.1.{i}", 1) for i in range(12)])]
+        page_alone = run_phase(url, component, args.model, args.seconds / 2, [("10.0.2.1", 0)])[0][0]
+        page_crowded = run_phase(url, component, args.model, args.seconds, [("10.0.2.1", 0), ("10.6.6.7", 100)])[0][0]
         sampling.set()
         time.sleep(2)
         after = rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    report(args, alone, polite, hostile, twelve, (before, peak[0], after))
+    report(args, alone, polite, hostile, twelve, (page_alone, page_crowded), (before, peak[0], after))
     return 0
 
 
-def report(args, alone, polite, hostile, twelve, memory):
+def report(args, alone, polite, hostile, twelve, pages, memory):
     alone_ms, polite_ms = (1000 * statistics.median(v["latencies"]) for v in (alone, polite))
     rates = sorted(v["shoes"] / args.seconds for v in twelve)
     print(f"load test of {args.model}, {args.seconds:g} s per phase, on 127.0.0.1")
@@ -169,6 +193,9 @@ def report(args, alone, polite, hostile, twelve, memory):
     print(f"3. twelve visitors at once: shoes per second each, minimum {rates[0]:.1f}, median {statistics.median(rates):.1f} "
           f"(all: {', '.join(f'{r:.1f}' for r in rates)}); busy answers {sum(v['busy'] for v in twelve)}, errors "
           f"{sum(v['errors'] for v in twelve)}")  # fmt: skip
+    page_ms = [1000 * statistics.median(v["latencies"]) if v["latencies"] else float("nan") for v in pages]
+    print(f"4. loading the page: median {page_ms[0]:.0f} ms alone, {page_ms[1]:.0f} ms beside a client drawing on 100 "
+          f"connections ({page_ms[1] / page_ms[0]:.1f}x; {pages[1]['errors']} failed loads)")
     print(f"server memory (RSS): before {memory[0]:.0f} MB, peak {memory[1]:.0f} MB, after {memory[2]:.0f} MB")
 
 

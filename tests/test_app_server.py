@@ -204,3 +204,34 @@ def test_a_huge_request_body_is_refused_before_it_is_read(server):
     assert reply.status_code == 413
     assert rss_mb(proc.pid) - before < 30
     assert httpx.get(url, timeout=10).status_code == 200
+
+
+def test_one_visitor_cannot_fill_the_queue_and_lock_out_the_others(tiny_weights_dir, tmp_path):
+    """80 queued events from one visitor (the reviewer's attack filled the queue: everyone else got
+    503): past QUEUED_PER_VISITOR of theirs waiting they are refused, and another visitor gets in."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import app
+
+    proc, url = start_app(tiny_weights_dir, {"PIX2PIX_PROXY_HOPS": "1"})  # visitors told apart by X-Forwarded-For
+    try:
+        big = tmp_path / "big.png"
+        Image.effect_noise((1024, 1024), 64).convert("RGB").save(big)  # slow enough to keep a queue
+        with open(big, "rb") as f:
+            path = httpx.post(f"{url}/gradio_api/upload", files={"files": ("big.png", f)}, timeout=30).json()[0]
+        fn_index = next(d["id"] for d in httpx.get(f"{url}/config", timeout=10).json()["dependencies"] if d.get("api_name") == "translate")
+
+        def join(address: str, i: int) -> httpx.Response:
+            body = {"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}, "edges2shoes", 0, None],
+                    "fn_index": fn_index, "session_hash": f"{address}-{i}", "event_data": None, "trigger_id": None}  # fmt: skip
+            return httpx.post(f"{url}/gradio_api/queue/join", json=body, headers={"X-Forwarded-For": address}, timeout=30)
+
+        with ThreadPoolExecutor(16) as pool:
+            hostile = list(pool.map(lambda i: join("10.0.0.1", i), range(80)))
+            polite = join("10.0.0.2", 0)
+        refused = [r for r in hostile if r.status_code == 503]
+        assert polite.status_code == 200, polite.text
+        assert len(refused) > 40 and all("requests waiting already" in r.text for r in refused)
+        assert len(hostile) - len(refused) < app.QUEUE_SIZE
+    finally:
+        stop_app(proc)
