@@ -72,7 +72,7 @@ MAX_WAIT_S = 5.0  # the longest a translation waits for its turn before the visi
 # sets SPACE_ID), none elsewhere unless PIX2PIX_PROXY_HOPS says so.
 PROXY_HOPS = int(os.environ.get("PIX2PIX_PROXY_HOPS") or (1 if os.environ.get("SPACE_ID") else 0))
 SEED_INFO = ("0: the deterministic output. Another number switches on the generator's dropout noise with that seed "
-             "(its only noise, section 3.1 of the paper): a variation, usually a subtle one, about 1% of the image.")
+             "(its only noise, section 3.1 of the paper): a subtle variation, about 1% of the image.")
 BUSY_MESSAGE = "The server is busy with other visitors' drawings: try again in a moment."
 
 

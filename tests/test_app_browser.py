@@ -238,21 +238,34 @@ def test_examples_show_with_their_own_model_and_say_what_they_are(browser, app_u
     page.close()
 
 
-def test_in_dark_mode_the_canvas_menus_are_readable(browser, app_url):
-    page = open_canvas(browser, app_url + "/?__theme=dark")
-    colours = page.evaluate("""() => [...document.querySelectorAll('#live-canvas select, #live-canvas input[type=number]')]
-        .map(e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor])""")
+# Each text element of the canvases with the colour of its text and of what is behind it (the nearest
+# ancestor with a background).
+TEXT_COLOURS = """() => [...document.querySelectorAll(
+    '.live select, .live input[type=number], .live-status, .live-hint, .live-tools button, .live-palette button')]
+  .map(e => {
+    let back = e;
+    while (back && getComputedStyle(back).backgroundColor.endsWith(', 0)')) back = back.parentElement;
+    return [e.className + ' ' + e.tagName, getComputedStyle(e).color, getComputedStyle(back || document.body).backgroundColor];
+  })"""
+
+
+def luminance(css):
+    r, g, b = (int(float(v)) / 255 for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_in_both_themes_the_canvas_text_is_readable(browser, app_url, theme):
+    page = open_canvas(browser, app_url + f"/?__theme={theme}", canvas="labels")
+    colours = page.evaluate(TEXT_COLOURS)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"browser_labels_{theme}.png"))
     page.close()
-
-    def luminance(css):
-        r, g, b = (int(v) / 255 for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
-        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
-        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-    assert colours
-    for text, background in colours:  # WCAG contrast ratio of text on its background
+    assert len(colours) > 10
+    for what, text, background in colours:  # WCAG contrast ratio of text on its background
         light, dark = sorted((luminance(text), luminance(background)), reverse=True)
-        assert (light + 0.05) / (dark + 0.05) > 4.5, (text, background)
+        assert (light + 0.05) / (dark + 0.05) > 4.5, (what, text, background)
 
 
 def label_fit(page):
@@ -311,6 +324,14 @@ def test_the_label_canvas_paints_fills_and_follows_the_brush(browser, app_url, c
     page.locator("#live-labels [data-action=undo]").click()
     settle(page)
     assert label_colour_share(page, palette[names[2]]) < 0.1
+    models = page.eval_on_selector_all("#live-labels [data-model] option", "os => os.map(o => o.value)")
+    if len(models) > 1:  # another model, another palette: each keeps its own painting, and the page says so
+        painted = canvas_pixels(page, "labels")
+        page.locator("#live-labels [data-model]").select_option(models[1])
+        assert "own painting" in page.locator("#live-labels [data-status]").inner_text()
+        assert canvas_pixels(page, "labels") != painted
+        page.locator("#live-labels [data-model]").select_option(models[0])
+        assert canvas_pixels(page, "labels") == painted and settle(page)["results"] and label_fit(page) > 0.95
     assert not errors
     page.close()
 
