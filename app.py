@@ -374,7 +374,7 @@ class App:
     def photo_edges(self, photo: Image.Image) -> Image.Image:
         """A photo's edge map, refusing photos too small or too blank to have edges."""
         if min(photo.size) < MIN_PHOTO:
-            raise InputError(f"The photo is {photo.width}x{photo.height} pixels: too small to find edges in. Use one at least 64 pixels across.")
+            raise InputError(f"The photo is {photo.width}x{photo.height} pixels: too small to find edges in. Use a larger one.")
         blank = np.asarray(photo.convert("L")).std() < BLANK_PHOTO_STD
         edges = None if blank else photo_to_edges(photo, size=OUTPUT_SIZE)
         if blank or (np.asarray(edges.convert("L")) < 128).sum() < MIN_EDGE_PIXELS:

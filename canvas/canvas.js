@@ -149,7 +149,8 @@
 
   // Nothing to translate: no lines (draw), or nothing painted yet (palette).
   function isEmpty() {
-    return sinceClear().every((a) => a.type === "stroke" && (PALETTE ? false : a.tool !== "pen"));
+    const since = sinceClear();
+    return PALETTE ? !since.length : since.every((a) => a.type === "stroke" && a.tool !== "pen");
   }
 
   function modelTakesHints() {

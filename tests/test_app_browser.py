@@ -207,6 +207,10 @@ def test_the_layout_holds_on_a_phone_and_at_800_px(browser, app_url, width, heig
 
 def test_undo_shortcuts_work_from_the_page_but_not_in_the_seed_box(browser, app_url):
     page = open_canvas(browser, app_url)
+    stroke(page, [(0.5, 0.5)], moves=1)  # a dot: no edges to translate, and the page says so
+    page.wait_for_function("document.querySelector('#live-canvas [data-status]').textContent.includes('too small')", timeout=20_000)
+    assert result_src(page) is None
+    page.locator("[data-action=clear]").click()
     stroke(page, SHOE)
     settle(page)
     drawn = canvas_pixels(page)
@@ -266,6 +270,25 @@ def test_in_both_themes_the_canvas_text_is_readable(browser, app_url, theme):
     for what, text, background in colours:  # WCAG contrast ratio of text on its background
         light, dark = sorted((luminance(text), luminance(background)), reverse=True)
         assert (light + 0.05) / (dark + 0.05) > 4.5, (what, text, background)
+
+
+def test_the_photo_tab_shows_the_photo_and_explains_a_photo_it_cannot_use(browser, app_url, tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (1, 1), "red").save(tmp_path / "dot.png")
+    page = open_canvas(browser, app_url)
+    page.get_by_role("tab", name="Photo").click()
+    for name in ("app_hints.png", "dot.png"):
+        with page.expect_file_chooser() as chooser:
+            page.get_by_text("Click to Upload").click()
+        chooser.value.set_files(str(ROOT / "docs" / name if name == "app_hints.png" else tmp_path / name))
+        if name == "app_hints.png":  # the photo, its edges and the result
+            page.wait_for_function("document.querySelectorAll('img[src*=\"gradio_api/file\"]').length >= 3", timeout=30_000)
+            page.locator("button[aria-label='Clear']").first.click()
+    toast = page.locator(".toast-body").last
+    toast.wait_for(timeout=20_000)
+    assert "1x1 pixels: too small" in toast.inner_text()
+    page.close()
 
 
 def label_fit(page):
