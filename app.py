@@ -73,6 +73,7 @@ MAX_WAIT_S = 5.0  # the longest a translation waits for its turn before the visi
 PROXY_HOPS = int(os.environ.get("PIX2PIX_PROXY_HOPS") or (1 if os.environ.get("SPACE_ID") else 0))
 SEED_INFO = ("0: the deterministic output. Another number switches on the generator's dropout noise with that seed "
              "(its only noise, section 3.1 of the paper): a subtle variation, about 1% of the image.")
+NOT_UNDERSTOOD = "The page sent a request this server does not understand. Reload the page."
 BUSY_MESSAGE = "The server is busy with other visitors' drawings: try again in a moment."
 
 
@@ -410,9 +411,17 @@ class App:
         except InputError as e:
             return {"error": str(e)}
 
-    def snapped_label_map(self, image_url: str, model_name: str) -> dict:
+    def snapped_label_map(self, image_url: str, model_name: str, page: str | None = None,
+                          request: gr.Request | None = None) -> dict:  # fmt: skip
         """An image the label canvas loads (an upload, as a PNG data URL) -> {"map": it snapped to the
-        model's palette, as a PNG data URL} or {"error": why it cannot be}."""
+        model's palette, as a PNG data URL} or {"error": why it cannot be}. It takes its turn like a
+        translation (decoding costs CPU too), apart from the page's drawings, which it must not replace."""
+        try:
+            return self.share.run(*visitor(request, f"{page}/upload"), lambda: self.snap_reply(image_url, model_name))
+        except (Busy, Superseded):
+            return {"error": BUSY_MESSAGE, "busy": True}
+
+    def snap_reply(self, image_url: str, model_name: str) -> dict:
         try:
             return {"map": data_url(self.label_map(model_name, decode_drawing(image_url, "RGBA")))}
         except InputError as e:
@@ -432,6 +441,15 @@ class App:
                 except InputError:  # a model's example outside its own palette: not offered
                     return None
             return data_url(to_rgb(im).resize((512, 512), Image.Resampling.LANCZOS))
+
+
+async def held_back(reply) -> dict:
+    """reply() in a worker thread; a refused request's answer is then held back on the event loop,
+    without a thread, so that a client that floods the server sends a few requests a second, not hundreds."""
+    answer = await anyio.to_thread.run_sync(reply)
+    if answer.get("busy") or answer.get("superseded"):
+        await asyncio.sleep(REFUSAL_DELAY_S)
+    return answer
 
 
 def decode_hints(hints: str | None) -> Image.Image | None:
@@ -488,24 +506,19 @@ def build_canvas_tab(app: App, kind: str) -> None:
     # Plain functions: gradio marks server functions with an attribute, which a bound method cannot
     # take. Gradio 6 hands a server function the JavaScript call's arguments as one list (or the
     # argument itself when there is one).
-    # A parameter typed gr.Request gets the HTTP request: who is asking, for the fair share. Async, so
-    # that a refused request is held back on the event loop, without a thread, before its answer:
-    # a client that floods the server then sends a few requests a second, not hundreds.
+    # A parameter typed gr.Request gets the HTTP request: who is asking, for the fair share. Async: see held_back.
     async def translate_drawing(args: list, request: gr.Request) -> dict:
         if not isinstance(args, list) or len(args) not in (4, 5):  # drawing, hints, model, seed (, page id)
-            return {"error": "The page sent a request this server does not understand. Reload the page."}
-        reply = await anyio.to_thread.run_sync(lambda: app.translate_drawing(*args, request=request))
-        if reply.get("busy") or reply.get("superseded"):
-            await asyncio.sleep(REFUSAL_DELAY_S)
-        return reply
+            return {"error": NOT_UNDERSTOOD}
+        return await held_back(lambda: app.translate_drawing(*args, request=request))
 
     def example_drawing(index) -> str | None:
         return app.example(kind, index)
 
-    def snap_label_map(args: list) -> dict:
-        if not isinstance(args, list) or len(args) != 2:  # image, model
-            return {"error": "The page sent a request this server does not understand. Reload the page."}
-        return app.snapped_label_map(*args)
+    async def snap_label_map(args: list, request: gr.Request) -> dict:
+        if not isinstance(args, list) or len(args) != 3:  # image, model, page id
+            return {"error": NOT_UNDERSTOOD}
+        return await held_back(lambda: app.snapped_label_map(*args, request=request))
 
     with gr.Tab(tab, visible=bool(models)):
         gr.HTML(

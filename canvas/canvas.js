@@ -300,7 +300,7 @@
       uploaded.clearRect(0, 0, SEND_SIZE, SEND_SIZE);
       uploaded.imageSmoothingEnabled = false;
       uploaded.drawImage(image, 0, 0, SEND_SIZE, SEND_SIZE);
-      const reply = await server.snap_label_map(uploaded.canvas.toDataURL("image/png"), modelSelect.value);
+      const reply = await server.snap_label_map(uploaded.canvas.toDataURL("image/png"), modelSelect.value, PAGE_ID);
       if (reply.error) status.textContent = reply.error;
       else loadImage(reply.map);
     };
