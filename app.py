@@ -32,6 +32,7 @@ if ZERO_GPU:
     import spaces  # noqa: E402
 
 import anyio  # noqa: E402
+import numpy as np  # noqa: E402
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 import torch
@@ -41,7 +42,7 @@ from fair_share import Busy, FairShare, Superseded
 from model import Translator, WeightsError, load_translator
 from model.edges import photo_to_edges
 from model.hints import HINT_COLOURS, has_alpha, has_hints
-from model.labels import prepare_label_map
+from model.labels import label_rgb, palette_mismatch, snap_to_palette
 from model.sketch import PreparedDrawing, prepare_drawing
 from model.images import to_rgb
 from model.translate import RUNTIMES
@@ -51,16 +52,19 @@ ROOT = Path(__file__).resolve().parent
 OUTPUT_SIZE = 256  # the paper's size, and the canvas's
 MAX_PIXELS = 16_000_000  # uploads above this are refused before they are decoded
 # PIL refuses to open images over twice its MAX_IMAGE_PIXELS: so the uploads the app opens, and those
-# that Gradio decodes before the app sees them (the paint box, a queued event's image), stop there.
+# that Gradio decodes before the app sees them (a queued event's image), stop there.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # Gradio refuses larger files before they reach its upload cache
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # any request body: an upload and its form fields fit
-MAX_PAINT_BLOBS = 64  # pending paint-box uploads kept, at most
 CACHE_LIFETIME_S = 3600  # Gradio's cache of uploads and results: files older than this are deleted
 WORK_SIZE = 1024  # larger uploads are scaled down to this before any processing
 
 CANVAS_DIR = ROOT / "canvas"  # the live canvas's HTML, JavaScript and CSS
 MAX_DRAWING_BYTES = 4_000_000  # a drawing sent by the canvas, as a data URL
+MIN_DRAWING = 0.06  # a drawing whose strokes span less of the canvas than this (a dot) has no usable edges
+MIN_PHOTO = 16  # photos narrower than this many pixels have no edges to find
+MIN_EDGE_PIXELS = 40  # an edge map with fewer line pixels than this gives only a noisy square
+BLANK_PHOTO_STD = 3  # a photo whose grey levels vary less than this is blank (the edge detector sees its border)
 MAX_SEED = 2**53 - 1  # the largest whole number a browser holds exactly
 REFUSAL_DELAY_S = 1.0  # a busy or superseded answer is sent this much later (a page never gets superseded)
 MAX_WAIT_S = 5.0  # the longest a translation waits for its turn before the visitor is told the server is busy
@@ -69,6 +73,9 @@ QUEUED_PER_VISITOR = 4  # of which one visitor may hold at most this many: the r
 # Proxies in front of the app, whose X-Forwarded-For says who the visitor is: one on a Space (which
 # sets SPACE_ID), none elsewhere unless PIX2PIX_PROXY_HOPS says so.
 PROXY_HOPS = int(os.environ.get("PIX2PIX_PROXY_HOPS") or (1 if os.environ.get("SPACE_ID") else 0))
+SEED_INFO = ("0: the deterministic output. Another number switches on the generator's dropout noise with that seed "
+             "(its only noise, section 3.1 of the paper): a subtle variation, about 1% of the image.")
+NOT_UNDERSTOOD = "The page sent a request this server does not understand. Reload the page."
 BUSY_MESSAGE = "The server is busy with other visitors' drawings: try again in a moment."
 
 
@@ -236,29 +243,6 @@ def parse_overrides(specs: list[str]) -> dict[str, str]:
 # --------------------------------------------------------------------------- the app
 
 
-def bounded_accept_blobs(self, data):
-    """gr.Paint's blob upload (a server function anyone can call), kept from holding memory:
-    Gradio's own grows a list to any `index` it is sent (50 million: 400 MB) and keeps blobs of
-    ids never used again. Here: one layer, blobs of at most MAX_UPLOAD_BYTES, and at most
-    MAX_PAINT_BLOBS pending ids, the oldest dropped first."""
-    fields = data.data
-    index_ok = fields.get("index") in (None, "", "null", "0", 0)
-    if not index_ok or fields.get("type") not in ("layer", "background", "composite"):
-        return None
-    if not data.files or any(len(content) > MAX_UPLOAD_BYTES for _, content in data.files):
-        return None
-    while len(self.blob_storage) >= MAX_PAINT_BLOBS:
-        self.blob_storage.pop(next(iter(self.blob_storage)))
-    return GRADIO_ACCEPT_BLOBS(self, data)
-
-
-# Set on Gradio's class itself: the copies Gradio makes of a component for each session are built
-# from its class, and a subclass would be served to the browser as a custom component, which it is not.
-GRADIO_ACCEPT_BLOBS = gr.ImageEditor.accept_blobs
-bounded_accept_blobs._is_server_fn = True  # what Gradio's component_server asks of a server function
-gr.ImageEditor.accept_blobs = bounded_accept_blobs
-
-
 class BodyLimit:
     """ASGI middleware: a request body over `limit` bytes gets 413 before it is read into memory
     (Gradio reads a JSON body whole before any check of the app's)."""
@@ -378,7 +362,10 @@ class App:
         if hints is not None and hints.size != drawing.size:
             raise InputError(f"The hints image is {hints.size[0]}x{hints.size[1]} but the image is "
                              f"{drawing.size[0]}x{drawing.size[1]}: give hints the size of the image.")  # fmt: skip
-        return prepare_drawing(drawing, hints, size=OUTPUT_SIZE)
+        sketch = prepare_drawing(drawing, hints, size=OUTPUT_SIZE)
+        if sketch is not None and too_small(sketch.placement):
+            raise InputError("The drawing is too small to use: its strokes are a dot. Draw an outline across the canvas.")
+        return sketch
 
     def refuse_unwanted_hints(self, name: str, hints: Image.Image | None) -> None:
         if has_hints(hints) and not self.model(name).translator.takes_hints:
@@ -389,11 +376,31 @@ class App:
         with its colour hints placed over it (None without any)."""
         if self.model(name).kind == "labels":
             self.refuse_unwanted_hints(name, hints)
-            return prepare_label_map(picture, self.model(name).palette, OUTPUT_SIZE), None
+            return self.label_map(name, picture), None
         sketch = self.sketch(name, picture, hints)
         if sketch is None:
             raise InputError("The drawing is empty: it has no dark strokes.")
         return sketch.edges, sketch.hints
+
+    def label_map(self, name: str, picture: Image.Image) -> Image.Image:
+        """A label map (transparency: the background class) snapped to the model's palette at 256x256;
+        an image mostly far from the palette is refused with a message."""
+        palette = self.model(name).palette
+        rgb = label_rgb(picture, palette, OUTPUT_SIZE)
+        reason = palette_mismatch(rgb, palette)
+        if reason:
+            raise InputError(reason)
+        return snap_to_palette(rgb, palette)
+
+    def photo_edges(self, photo: Image.Image) -> Image.Image:
+        """A photo's edge map, refusing photos too small or too blank to have edges."""
+        if min(photo.size) < MIN_PHOTO:
+            raise InputError(f"The photo is {photo.width}x{photo.height} pixels: too small to find edges in. Use a larger one.")
+        blank = np.asarray(photo.convert("L")).std() < BLANK_PHOTO_STD
+        edges = None if blank else photo_to_edges(photo, size=OUTPUT_SIZE)
+        if blank or (np.asarray(edges.convert("L")) < 128).sum() < MIN_EDGE_PIXELS:
+            raise InputError("No edges were found in the photo: it looks blank. Use a photo of a shoe (or anything) with visible outlines.")
+        return edges
 
     def translate_drawing(self, drawing: str, hints: str | None, model_name: str, seed, page: str | None = None,
                           request: gr.Request | None = None) -> dict:  # fmt: skip
@@ -410,29 +417,75 @@ class App:
             return {"error": BUSY_MESSAGE, "busy": True}
 
     def drawing_reply(self, drawing: str, hints: str | None, model_name: str, seed) -> dict:
+        """A canvas's drawing (or painted label map) -> the result and what the model saw, or an error."""
         try:
-            sketch = self.sketch(model_name, decode_drawing(drawing), decode_drawing(hints, "RGBA") if hints else None)
-            if sketch is None:
-                return {"result": None, "edges": None}
-            return {"result": data_url(self.infer(model_name, sketch.edges, seed, sketch.hints), "JPEG"),
-                    "edges": data_url(sketch.seen)}  # fmt: skip
+            if self.model(model_name).kind == "labels":
+                picture, hint_image = self.model_input(model_name, decode_drawing(drawing, "RGBA"), decode_hints(hints))
+                seen = picture
+            else:
+                sketch = self.sketch(model_name, decode_drawing(drawing), decode_hints(hints))
+                if sketch is None:
+                    return {"result": None, "edges": None}
+                picture, hint_image, seen = sketch.edges, sketch.hints, sketch.seen
+            return {"result": data_url(self.infer(model_name, picture, seed, hint_image), "JPEG"), "edges": data_url(seen)}
         except InputError as e:
             return {"error": str(e)}
 
-    def example_drawing(self, index) -> str | None:
-        """The canvas's examples, as PNG data URLs; None for an index that names none."""
-        files = drawing_examples(self.models)
+    def snapped_label_map(self, image_url: str, model_name: str, page: str | None = None,
+                          request: gr.Request | None = None) -> dict:  # fmt: skip
+        """An image the label canvas loads (an upload, as a PNG data URL) -> {"map": it snapped to the
+        model's palette, as a PNG data URL} or {"error": why it cannot be}. It takes its turn like a
+        translation (decoding costs CPU too), apart from the page's drawings, which it must not replace."""
         try:
-            path = files[int(index)]
+            return self.share.run(*visitor(request, f"{page}/upload"), lambda: self.snap_reply(image_url, model_name))
+        except (Busy, Superseded):
+            return {"error": BUSY_MESSAGE, "busy": True}
+
+    def snap_reply(self, image_url: str, model_name: str) -> dict:
+        try:
+            return {"map": data_url(self.label_map(model_name, decode_drawing(image_url, "RGBA")))}
+        except InputError as e:
+            return {"error": str(e)}
+
+    def example(self, kind: str, index) -> str | None:
+        """A canvas's example, as a PNG data URL (a label map snapped to its model's palette); None
+        for an index that names none."""
+        try:
+            name, path = canvas_examples(self.models, kind)[int(index)]
         except (TypeError, ValueError, IndexError):
             return None
         with Image.open(path) as im:
+            if kind == "labels":
+                try:
+                    return data_url(self.label_map(name, im))
+                except InputError:  # a model's example outside its own palette: not offered
+                    return None
             return data_url(to_rgb(im).resize((512, 512), Image.Resampling.LANCZOS))
 
 
-def drawing_examples(models: dict[str, ModelEntry]) -> list[str]:
-    """The edge models' examples, each once (models may share a folder)."""
-    return list(dict.fromkeys(p for m in models.values() if m.kind == "edges" for p in m.examples()))
+async def held_back(reply) -> dict:
+    """reply() in a worker thread; a refused request's answer is then held back on the event loop,
+    without a thread, so that a client that floods the server sends a few requests a second, not hundreds."""
+    answer = await anyio.to_thread.run_sync(reply)
+    if answer.get("busy") or answer.get("superseded"):
+        await asyncio.sleep(REFUSAL_DELAY_S)
+    return answer
+
+
+def decode_hints(hints: str | None) -> Image.Image | None:
+    return decode_drawing(hints, "RGBA") if hints else None
+
+
+def too_small(placement) -> bool:
+    """Whether a drawing's strokes span too little of it to give edges (a dot, a speck)."""
+    left, top, right, bottom = placement.box
+    return max(right - left, bottom - top) < MIN_DRAWING * max(placement.source)
+
+
+def canvas_examples(models: dict[str, ModelEntry], kind: str) -> list[tuple[str, str]]:
+    """(model name, file) of each example of the models of a kind ("edges" or "labels"): a model's
+    examples show with it only."""
+    return [(n, p) for n, m in models.items() if m.kind == kind for p in m.examples()]
 
 
 def ui(fn):
@@ -457,119 +510,84 @@ def thumbnail(path: str) -> str:
     return data_url(image)
 
 
-def build_sketch_tab(app: App) -> None:
-    """The live canvas: a gr.HTML whose JavaScript draws and calls the server function per change."""
-    edge_models = [m for m in app.models.values() if m.kind == "edges"]
+# kind -> tab name, the canvas's id, the component's id
+CANVASES = {"edges": ("Draw", "sketch", "live-canvas"), "labels": ("Label map", "labels", "live-labels")}
+
+
+def build_canvas_tab(app: App, kind: str) -> None:
+    """A live canvas (canvas/): a gr.HTML whose JavaScript draws, or paints a label map with a
+    model's palette, and calls the server function per change."""
+    tab, canvas_id, elem_id = CANVASES[kind]
+    models = [m for m in app.models.values() if m.kind == kind]
     # Names and titles go into the page's HTML: escaped, since a model's config may come from anyone on the Hub.
-    examples = [{"name": html.escape(Path(p).stem.replace("_", " ")), "thumb": thumbnail(p)} for p in drawing_examples(app.models)]
+    examples = [{"name": html.escape(example_name(p)), "thumb": thumbnail(p), "model": html.escape(n)}
+                for n, p in canvas_examples(app.models, kind)]  # fmt: skip
 
     # Plain functions: gradio marks server functions with an attribute, which a bound method cannot
     # take. Gradio 6 hands a server function the JavaScript call's arguments as one list (or the
     # argument itself when there is one).
-    # A parameter typed gr.Request gets the HTTP request: who is asking, for the fair share. Async, so
-    # that a refused request is held back on the event loop, without a thread, before its answer:
-    # a client that floods the server then sends a few requests a second, not hundreds.
+    # A parameter typed gr.Request gets the HTTP request: who is asking, for the fair share. Async: see held_back.
     async def translate_drawing(args: list, request: gr.Request) -> dict:
         if not isinstance(args, list) or len(args) not in (4, 5):  # drawing, hints, model, seed (, page id)
-            return {"error": "The page sent a request this server does not understand. Reload the page."}
-        reply = await anyio.to_thread.run_sync(lambda: app.translate_drawing(*args, request=request))
-        if reply.get("busy") or reply.get("superseded"):
-            await asyncio.sleep(REFUSAL_DELAY_S)
-        return reply
+            return {"error": NOT_UNDERSTOOD}
+        return await held_back(lambda: app.translate_drawing(*args, request=request))
 
-    def example_drawing(index) -> str:
-        return app.example_drawing(index)
+    def example_drawing(index) -> str | None:
+        return app.example(kind, index)
 
-    with gr.Tab("Draw", visible=bool(edge_models)):
+    async def snap_label_map(args: list, request: gr.Request) -> dict:
+        if not isinstance(args, list) or len(args) != 3:  # image, model, page id
+            return {"error": NOT_UNDERSTOOD}
+        return await held_back(lambda: app.snapped_label_map(*args, request=request))
+
+    with gr.Tab(tab, visible=bool(models)):
         gr.HTML(
             html_template=(CANVAS_DIR / "canvas.html").read_text(),
             css_template=(CANVAS_DIR / "canvas.css").read_text(),
             js_on_load=(CANVAS_DIR / "canvas.js").read_text(),
-            server_functions=[translate_drawing, example_drawing],
-            models=[{"name": html.escape(m.name), "title": html.escape(m.title), "hints": m.translator.takes_hints}
-                    for m in edge_models],
+            server_functions=[translate_drawing, example_drawing] + ([snap_label_map] if kind == "labels" else []),
+            mode="palette" if kind == "labels" else "draw", canvas_id=canvas_id,
+            models=[{"name": html.escape(m.name), "title": html.escape(m.title), "hints": m.translator.takes_hints,
+                     "palette": [{"name": html.escape(k), "colour": "#%02x%02x%02x" % c} for k, c in m.palette.items()]}
+                    for m in models],
             hint_colours=[{"name": n, "value": v} for n, v in HINT_COLOURS.items()],  # the picker offers any other
-            examples=examples, elem_id="live-canvas", apply_default_css=False,
+            examples=examples, seed_info=html.escape(SEED_INFO), elem_id=elem_id, apply_default_css=False,
         )  # fmt: skip
+
+
+def example_name(path: str) -> str:
+    """What an example is, from its file name: drawing_boot.png -> "drawing: boot"."""
+    kind, _, what = Path(path).stem.partition("_")
+    return f"{kind}: {what.replace('_', ' ')}" if what else kind.replace("_", " ")
 
 
 def seed_box() -> gr.Number:
     """A tab's variation seed: each tab has its own, so that a change reaches one tab's handler, once."""
-    return gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED,
-                     label="Variation seed (0: none; another number adds dropout noise)")  # fmt: skip
-
-
-def build_label_tab(app: App):
-    label_models = [n for n, m in app.models.items() if m.kind == "labels"]
-
-    @ui
-    def on_label_map(path, name, seed, request: gr.Request):
-        if path is None:
-            return None, None
-        labels, _ = app.model_input(name, open_upload(path))
-        return labels, app.run(name, labels, seed, request=request)
-
-    @ui
-    def on_painted_labels(value, name, seed, request: gr.Request):
-        composite = value.get("composite") if isinstance(value, dict) else None
-        if composite is None:
-            return None, None
-        labels, _ = app.model_input(name, composite)
-        return labels, app.run(name, labels, seed, request=request)
-
-    def palette_for(name):
-        palette = app.models[name].palette if name in app.models else {}
-        if not palette:  # no label model loaded: the tab is hidden
-            return "", gr.Paint()
-        swatches = " ".join(f"<span style='background:rgb{c};padding:0 .6em;border:1px solid #888'>&nbsp;</span> {markdown_text(k)}"
-                            for k, c in palette.items())  # fmt: skip
-        brush = gr.Brush(colors=[f"#{r:02x}{g:02x}{b:02x}" for r, g, b in palette.values()], color_mode="fixed", default_size=12)
-        background = Image.new("RGB", (256, 256), next(iter(palette.values())))
-        return swatches, gr.Paint(brush=brush, value={"background": background, "layers": [], "composite": background})
-
-    with gr.Tab("Label map", visible=bool(label_models)):
-        with gr.Row():
-            with gr.Column():
-                label_model = gr.Dropdown(label_models, value=label_models[0] if label_models else None, label="Model")
-                label_upload = gr.File(label="Upload a label map (colours are snapped to the palette)")
-                seed = seed_box()
-                palette_md = gr.Markdown()
-                label_paint = gr.Paint(label="…or paint one with the palette", type="pil", image_mode="RGB",
-                                       canvas_size=(256, 256), layers=False)  # fmt: skip
-            with gr.Column():
-                label_seen = gr.Image(label="What the model sees", type="pil", format="png", height=256, interactive=False)
-                label_out = gr.Image(label="Result", type="pil", format="png", interactive=False, elem_id="label-result")
-        label_examples = [[p, n] for n in label_models for p in app.models[n].examples()]
-        if label_examples:  # each example comes with its model, so that it is read with the right palette
-            gr.Examples(label_examples, inputs=[label_upload, label_model], label="Examples")
-        inputs, outputs = [label_upload, label_model, seed], [label_seen, label_out]
-        label_model.change(palette_for, label_model, [palette_md, label_paint], api_visibility="private")
-        gr.on([label_upload.change, label_model.change, seed.change], on_label_map, inputs, outputs, api_visibility="private")
-        label_paint.input(on_painted_labels, [label_paint, label_model, seed], outputs,
-                          trigger_mode="always_last", show_progress="hidden", api_visibility="private")  # fmt: skip
-    return label_model, palette_md, label_paint, palette_for
+    return gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Variation seed", info=SEED_INFO)
 
 
 def build_photo_tab(app: App) -> None:
-    edge_models = [n for n, m in app.models.items() if m.kind == "edges"]
+    edge_models = [(m.title, n) for n, m in app.models.items() if m.kind == "edges"]
 
     @ui
     def on_photo(path, name, seed, request: gr.Request):
         if path is None:
-            return None, None
-        edges = photo_to_edges(open_upload(path), size=OUTPUT_SIZE)
-        return edges, app.run(name, edges, seed, request=request)
+            return None, None, None
+        photo = open_upload(path)
+        edges = app.photo_edges(photo)
+        return photo, edges, app.run(name, edges, seed, request=request)
 
     with gr.Tab("Photo", visible=bool(edge_models)):
         with gr.Row():
             with gr.Column():
-                photo_model = gr.Dropdown(edge_models, value=edge_models[0] if edge_models else None, label="Model")
+                photo_model = gr.Dropdown(edge_models, value=edge_models[0][1] if edge_models else None, label="Model")
                 photo = gr.File(label="Upload a photo of a shoe (or anything)")
                 seed = seed_box()
+                photo_shown = gr.Image(label="Your photo", type="pil", height=256, interactive=False)
             with gr.Column():
                 photo_edges = gr.Image(label="Extracted edges", type="pil", format="png", height=256, interactive=False)
                 photo_out = gr.Image(label="Result", type="pil", format="png", interactive=False)
-        gr.on([photo.change, photo_model.change, seed.change], on_photo, [photo, photo_model, seed], [photo_edges, photo_out],
+        gr.on([photo.change, photo_model.change, seed.change], on_photo, [photo, photo_model, seed], [photo_shown, photo_edges, photo_out],
               api_visibility="private")  # fmt: skip
 
 
@@ -620,12 +638,10 @@ def build_app(models: dict[str, ModelEntry], notices: list[Notice] | None = None
         for notice in notices or []:
             gr.Markdown(f"⚠️ {notice.page}", elem_classes=["notice"])
         with gr.Tabs():
-            build_sketch_tab(app)  # its seed box is on the canvas
-            label_tab = build_label_tab(app)
+            build_canvas_tab(app, "edges")  # the canvases hold their own seed boxes
+            build_canvas_tab(app, "labels")
             build_photo_tab(app)
         build_api(app)
-        label_model, palette_md, label_paint, palette_for = label_tab
-        demo.load(palette_for, label_model, [palette_md, label_paint], api_visibility="private")
     return demo
 
 

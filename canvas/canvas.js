@@ -1,23 +1,26 @@
-// The live drawing canvas (js_on_load of a gr.HTML; `element`, `props` and `server` are given).
-// Pointer events draw, so mouse, touch and stylus all work. The drawing has two layers: black
-// lines (the edge map) and colour hints (transparent where there are none); the visible canvas
-// shows the hints over the lines. While the pen moves, both layers are sent to
-// server.translate_drawing as small PNGs, and each shoe is painted as it arrives. At most
-// one request is in flight; a drawing made meanwhile replaces any older one waiting, so stale
-// drawings are dropped, never queued.
+// The live canvas (js_on_load of a gr.HTML; `element`, `props` and `server` are given), in one
+// of two modes. "draw": black lines (the edge map) and colour hints (transparent where there are
+// none); the visible canvas shows the hints over the lines. "palette": a label map painted with a
+// model's class colours, with a fill tool, on the background class. Pointer events draw, so mouse,
+// touch and stylus all work. While the pen moves, the drawing is sent to server.translate_drawing
+// as a small PNG, and each result is painted as it arrives. At most one request is in flight; a
+// drawing made meanwhile replaces any older one waiting, so stale drawings are dropped, never queued.
 (() => {
+  const PALETTE = element.querySelector(".live").dataset.mode === "palette";
   const SEND_SIZE = 256; // the model's input size: the drawing is sent at this size
   const PAGE_ID = Math.random().toString(36).slice(2); // the server's fair share tells pages apart by it
   const BUSY_RETRY_MS = 1000; // after a "busy" answer, the drawing is sent again this much later
-  const canvas = element.querySelector("#sketch canvas");
+  const FILL_TOLERANCE = 60; // the fill spreads over pixels this close (summed RGB difference) to the one tapped
+  const canvas = element.querySelector(".live-canvas canvas");
   const ctx = canvas.getContext("2d");
-  const result = element.querySelector("#sketch-result img");
-  const seen = element.querySelector("#sketch-edges");
+  const result = element.querySelector(".live-result img");
+  const seen = element.querySelector(".live-seen img");
   const status = element.querySelector("[data-status]");
   const modelSelect = element.querySelector("[data-model]");
   const seedInput = element.querySelector("[data-seed]");
   const widthInput = element.querySelector("[data-width]");
-  const picker = element.querySelector("[data-picker]");
+  const picker = element.querySelector("[data-picker]"); // the colour pen's; none in palette mode
+  const upload = element.querySelector("[data-upload]");
   const layer = (size) => {
     const c = document.createElement("canvas");
     c.width = c.height = size;
@@ -27,20 +30,26 @@
   const hints = layer(canvas.width); // transparent, with colour strokes
   const smallLines = layer(SEND_SIZE);
   const smallHints = layer(SEND_SIZE);
+  const uploaded = layer(SEND_SIZE);
   const HINT_WIDTH = 3; // a colour stroke is this many times the pen's width: a dab, not a line
 
   // The drawing is a list of actions, replayed on undo: strokes, loaded examples, clears.
   let actions = [];
   let undone = [];
   let tool = "pen";
-  let colour = picker.value;
+  let colour = picker ? picker.value : null; // palette mode: the chosen class's colour
+  let background = "#fff"; // palette mode: the model's background class
+  const paintings = {}; // palette mode: each model keeps its own painting (its palette is its own)
   let stroke = null;
   let inFlight = false;
   let pending = false; // the drawing changed while a request was in flight
   let version = 0; // bumps with every change; a reply for an older version is still shown, then replaced
+  let note = ""; // a word on what the page did (a model's own painting), kept until the next stroke
+
+  const IDLE = PALETTE ? "Paint with the classes above: the picture appears here as you paint." : "Draw the outline of a shoe: it appears here as you draw.";
 
   function clearLayers() {
-    lines.fillStyle = "#fff";
+    lines.fillStyle = background;
     lines.fillRect(0, 0, canvas.width, canvas.height);
     hints.clearRect(0, 0, canvas.width, canvas.height);
   }
@@ -56,17 +65,51 @@
     c.stroke();
   }
 
-  // A stroke goes to its layer: the pen draws lines, the colour pen hints, the eraser wipes both.
+
+  // The fill: the area of pixels near the tapped one's colour, grown by one pixel so that the
+  // brush's soft edges around it are painted too.
+  function floodFill(c, s) {
+    const size = c.canvas.width;
+    const image = c.getImageData(0, 0, size, size);
+    const d = image.data;
+    const start = Math.floor(s.points[0][1]) * size + Math.floor(s.points[0][0]);
+    const target = [d[start * 4], d[start * 4 + 1], d[start * 4 + 2]];
+    const near = (k) => Math.abs(d[k * 4] - target[0]) + Math.abs(d[k * 4 + 1] - target[1]) + Math.abs(d[k * 4 + 2] - target[2]) <= FILL_TOLERANCE;
+    const area = new Uint8Array(size * size);
+    const stack = [start];
+    while (stack.length) {
+      const k = stack.pop();
+      if (area[k] || !near(k)) continue;
+      area[k] = 1;
+      const x = k % size;
+      if (x > 0) stack.push(k - 1);
+      if (x < size - 1) stack.push(k + 1);
+      if (k >= size) stack.push(k - size);
+      if (k < size * size - size) stack.push(k + size);
+    }
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(s.colour.slice(i, i + 2), 16));
+    for (let k = 0; k < size * size; k++) {
+      const x = k % size;
+      const edge = (x > 0 && area[k - 1] === 1) || (x < size - 1 && area[k + 1] === 1) || area[k - size] === 1 || area[k + size] === 1;
+      if (area[k] === 1 || edge) d.set([r, g, b, 255], k * 4);
+    }
+    c.putImageData(image, 0, 0);
+  }
+
+  // A stroke goes to its layer: the pen draws lines (or a class), the colour pen hints, the eraser
+  // wipes both (or paints the background class), the fill fills an area.
   function drawStroke(s) {
-    if (s.tool === "colour") {
+    if (s.tool === "fill") {
+      floodFill(lines, s);
+    } else if (s.tool === "colour") {
       trace(hints, s, s.colour, s.width);
     } else if (s.tool === "eraser") {
-      trace(lines, s, "#fff", s.width);
+      trace(lines, s, PALETTE ? background : "#fff", s.width);
       hints.globalCompositeOperation = "destination-out";
       trace(hints, s, "#000", s.width);
       hints.globalCompositeOperation = "source-over";
     } else {
-      trace(lines, s, "#000", s.width);
+      trace(lines, s, PALETTE ? s.colour : "#000", s.width);
     }
   }
 
@@ -80,22 +123,34 @@
     ctx.restore();
   }
 
+  // A loaded image (an example, an upload) replaces what was there, as one action: one undo brings
+  // the drawing before it back. A label map is scaled without blending its class colours.
+  function drawImage(image) {
+    clearLayers();
+    lines.imageSmoothingEnabled = !PALETTE;
+    lines.drawImage(image, 0, 0, canvas.width, canvas.height);
+    lines.imageSmoothingEnabled = true;
+  }
+
   function replay() {
     clearLayers();
     for (const a of actions) {
       if (a.type === "clear") clearLayers();
-      else if (a.type === "image") lines.drawImage(a.image, 0, 0, canvas.width, canvas.height);
+      else if (a.type === "image") drawImage(a.image);
       else drawStroke(a);
     }
     show();
   }
 
   function sinceClear() {
-    return actions.slice(actions.map((a) => a.type).lastIndexOf("clear") + 1);
+    const start = actions.findLastIndex((a) => a.type === "clear" || a.type === "image");
+    return actions.slice(actions[start]?.type === "clear" ? start + 1 : Math.max(start, 0));
   }
 
+  // Nothing to translate: no lines (draw), or nothing painted yet (palette).
   function isEmpty() {
-    return sinceClear().every((a) => a.type === "stroke" && a.tool !== "pen");
+    const since = sinceClear();
+    return PALETTE ? !since.length : since.every((a) => a.type === "stroke" && a.tool !== "pen");
   }
 
   function modelTakesHints() {
@@ -131,6 +186,7 @@
     }
     inFlight = true;
     pending = false;
+    const sent = version;
     const [drawing, hintImage] = snapshot();
     try {
       const reply = await server.translate_drawing(drawing, hintImage, modelSelect.value, seedInput.value || "0", PAGE_ID);
@@ -140,7 +196,7 @@
         status.textContent = reply.error;
         setTimeout(changed, BUSY_RETRY_MS); // the same drawing, sent again once the crowd has thinned
       } else if (reply.error) {
-        status.textContent = reply.error;
+        if (sent === version) showError(reply.error); // else a newer drawing is on its way
       } else if (!isEmpty()) {
         showResult(reply);
         if (hasHints() && !modelTakesHints()) status.textContent = modelSelect.selectedOptions[0].text + " takes no colour hints: they are left out.";
@@ -158,12 +214,18 @@
     if (reply) {
       result.src = reply.result;
       seen.src = reply.edges;
-      status.textContent = "";
+      status.textContent = note;
     } else {
       result.removeAttribute("src");
       seen.removeAttribute("src");
-      status.textContent = "Draw the outline of a shoe: it appears here as you draw.";
+      status.textContent = note || IDLE;
     }
+  }
+
+  // Input the model cannot use: its message, and no result (an older one would belong to other input).
+  function showError(message) {
+    showResult(null);
+    status.textContent = message;
   }
 
   function point(event) {
@@ -173,15 +235,18 @@
 
   canvas.addEventListener("pointerdown", (event) => {
     if (event.button !== 0 && event.pointerType === "mouse") return;
-    canvas.setPointerCapture(event.pointerId);
     const scale = canvas.width / canvas.getBoundingClientRect().width;
-    const width = Number(widthInput.value) * scale * { pen: 1, colour: HINT_WIDTH, eraser: 4 }[tool];
-    stroke = { type: "stroke", tool, colour, width, points: [point(event)] };
-    actions.push(stroke);
+    const width = Number(widthInput.value) * scale * { pen: 1, colour: HINT_WIDTH, eraser: PALETTE ? 1 : 4, fill: 1 }[tool];
+    const action = { type: "stroke", tool, colour, width, points: [point(event)] };
+    note = "";
+    actions.push(action);
     undone = [];
-    drawStroke(stroke);
+    drawStroke(action);
     show();
     changed();
+    if (tool === "fill") return; // one tap, one fill
+    canvas.setPointerCapture(event.pointerId);
+    stroke = action;
   });
   canvas.addEventListener("pointermove", (event) => {
     if (!stroke) return;
@@ -208,16 +273,40 @@
     for (const b of element.querySelectorAll("[data-colour]")) b.classList.toggle("on", name === "colour" && b.dataset.colour === colour);
   }
 
-  async function loadExample(index) {
-    const url = await server.example_drawing(index);
-    if (!url) return;
+  function loadImage(url) {
     const image = new Image();
     image.onload = () => {
-      actions.push({ type: "clear" }, { type: "image", image });
+      actions.push({ type: "image", image });
       undone = [];
       replay();
-      setTool("pen");
+      if (tool === "eraser") setTool("pen");
       changed();
+    };
+    image.src = url;
+  }
+
+  async function loadExample(index) {
+    const url = await server.example_drawing(index);
+    if (url) loadImage(url);
+  }
+
+  // An uploaded label map: the browser decodes it at the model's size (nearest neighbour, so no
+  // blended colours) and the server snaps it to the palette, or says why it cannot.
+  function loadUpload(file) {
+    const url = URL.createObjectURL(file);
+    const image = new Image();
+    image.onload = async () => {
+      URL.revokeObjectURL(url);
+      uploaded.clearRect(0, 0, SEND_SIZE, SEND_SIZE);
+      uploaded.imageSmoothingEnabled = false;
+      uploaded.drawImage(image, 0, 0, SEND_SIZE, SEND_SIZE);
+      const reply = await server.snap_label_map(uploaded.canvas.toDataURL("image/png"), modelSelect.value, PAGE_ID);
+      if (reply.error) status.textContent = reply.error;
+      else loadImage(reply.map);
+    };
+    image.onerror = () => {
+      URL.revokeObjectURL(url);
+      status.textContent = "That file is not an image this app can read: upload a PNG or JPEG label map.";
     };
     image.src = url;
   }
@@ -237,7 +326,7 @@
       actions.push({ type: "clear" });
       undone = [];
       replay();
-      setTool("pen");
+      if (tool !== "fill") setTool("pen");
       changed();
     },
     download() {
@@ -257,15 +346,22 @@
       link.click();
     },
     random() {
-      const count = element.querySelectorAll("[data-example]").length;
-      if (count) loadExample(Math.floor(Math.random() * count));
+      const shown = [...element.querySelectorAll("[data-example]")].filter((b) => !b.hidden);
+      if (shown.length) loadExample(Number(shown[Math.floor(Math.random() * shown.length)].dataset.example));
     },
   };
 
   function setColour(value) {
     colour = value;
-    picker.value = value;
+    if (picker) picker.value = value;
     setTool("colour");
+  }
+
+  // Palette mode: a class's swatch chooses the brush's colour (the fill keeps filling with it).
+  function setClass(value) {
+    colour = value;
+    for (const b of element.querySelectorAll("[data-class]")) b.classList.toggle("on", b.dataset.class === value);
+    if (tool === "eraser") setTool("pen");
   }
 
   // The colour pen: shown when any model takes hints, usable while one that does is selected.
@@ -282,28 +378,69 @@
     if (tool === "colour" && !usable) setTool("pen");
   }
 
+  // A model's own examples show with it, and (palette mode) its palette and its painting.
+  function showModel(previous) {
+    const name = modelSelect.value;
+    for (const b of element.querySelectorAll("[data-example]")) b.hidden = b.dataset.for !== name;
+    if (!PALETTE) return;
+    for (const p of element.querySelectorAll("[data-palette-of]")) p.hidden = p.dataset.paletteOf !== name;
+    const swatches = [...element.querySelectorAll(`[data-palette-of="${CSS.escape(name)}"] [data-class]`)];
+    background = swatches[0]?.dataset.class ?? "#fff";
+    setClass((swatches[1] ?? swatches[0])?.dataset.class ?? "#000"); // the first brush is not the background
+    if (previous !== undefined) {
+      paintings[previous] = { actions, undone };
+      ({ actions, undone } = paintings[name] ?? { actions: [], undone: [] });
+      const kept = paintings[name]?.actions.length ? "your painting for it is back" : "it starts on a blank canvas";
+      note = `${modelSelect.selectedOptions[0].text} has its own classes: ${kept}. Each model keeps its own painting.`;
+    }
+    replay();
+  }
+
+  // Undo and redo from anywhere on the page while this canvas is shown, but not while typing: there
+  // Ctrl+Z belongs to the text box.
+  function typing(el) {
+    return el && (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT" ||
+      (el.tagName === "INPUT" && !["range", "color", "checkbox", "radio", "button", "file"].includes(el.type)));
+  }
+  function onKey(event) {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey || !canvas.isConnected || !canvas.getClientRects().length) return;
+    if (typing(document.activeElement)) return;
+    const key = event.key.toLowerCase();
+    if (key === "z" && !event.shiftKey) act.undo();
+    else if (key === "y" || (key === "z" && event.shiftKey)) act.redo();
+    else return;
+    event.preventDefault();
+  }
+  window.__liveKeys ??= {}; // Gradio may run this script again for the same canvas: one listener each
+  document.removeEventListener("keydown", window.__liveKeys[canvas.parentElement.id]);
+  window.__liveKeys[canvas.parentElement.id] = onKey;
+  document.addEventListener("keydown", onKey);
+
   element.addEventListener("click", (event) => {
     const button = event.target.closest("button");
     if (!button || !element.contains(button)) return;
     if (button.dataset.tool) setTool(button.dataset.tool);
     else if (button.dataset.colour) setColour(button.dataset.colour);
+    else if (button.dataset.class) setClass(button.dataset.class);
     else if (button.dataset.action) act[button.dataset.action]();
     else if (button.dataset.example !== undefined) loadExample(Number(button.dataset.example));
   });
-  element.addEventListener("keydown", (event) => {
-    if (!(event.ctrlKey || event.metaKey)) return;
-    if (event.key === "z") act.undo();
-    else if (event.key === "y") act.redo();
-    else return;
-    event.preventDefault();
+  picker?.addEventListener("input", () => setColour(picker.value));
+  upload?.addEventListener("change", () => {
+    const file = upload.files[0];
+    upload.value = ""; // the same file again is a new upload
+    if (file) loadUpload(file);
   });
-  picker.addEventListener("input", () => setColour(picker.value));
+  let shownModel = modelSelect.value;
   modelSelect.addEventListener("change", () => {
     updateHintTools();
+    showModel(shownModel);
+    shownModel = modelSelect.value;
     changed();
   });
   seedInput.addEventListener("change", changed);
   updateHintTools();
-  replay();
+  showModel();
+  showResult(null);
   element.querySelector(".live").dataset.ready = "true"; // for scripts that drive the page
 })();

@@ -7,8 +7,8 @@ import torch
 from PIL import Image
 
 
-def to_rgb(image: Image.Image, channels: int = 3) -> Image.Image:
-    """Any PIL image as 8-bit RGB (or L for channels=1); transparency is composited over white."""
+def to_rgb(image: Image.Image, channels: int = 3, background="white") -> Image.Image:
+    """Any PIL image as 8-bit RGB (or L for channels=1); transparency is composited over background."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         # 16-bit, 32-bit and float greyscale: bring the range down to 8 bits.
         a = np.asarray(image, dtype=np.float64)
@@ -21,7 +21,7 @@ def to_rgb(image: Image.Image, channels: int = 3) -> Image.Image:
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
         rgba = image.convert("RGBA")
-        image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, background), rgba)
     return image.convert("L" if channels == 1 else "RGB")
 
 

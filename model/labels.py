@@ -1,5 +1,9 @@
 """Label maps: each pixel's class is the palette colour nearest to it, so JPEG noise and
-anti-aliased brush edges become clean labels."""
+anti-aliased brush edges become clean labels.
+
+The palette's first class is the background: a new label canvas is filled with it, the eraser
+paints it, and transparent pixels of an image are read as it.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,25 @@ from PIL import Image
 
 from .images import to_rgb
 
+NEAR = 60  # a pixel within this RGB distance of a palette colour is that colour, shifted (JPEG, brush edges)
+MOSTLY_FAR = 0.5  # an image with more of its pixels far from every palette colour is not a label map of it
+
+
+def background(palette: dict[str, tuple[int, int, int]]) -> tuple[int, int, int]:
+    """The background class's colour: the palette's first."""
+    return tuple(next(iter(palette.values())))
+
+
+def distances(image: Image.Image, colours) -> np.ndarray:
+    """(H, W, K) squared RGB distance of each pixel to each of colours (a list of RGB triples)."""
+    palette = np.asarray(colours, dtype=np.int32)
+    pixels = np.asarray(image.convert("RGB"), dtype=np.int32)
+    return ((pixels[:, :, None, :] - palette[None, None]) ** 2).sum(-1)
+
 
 def nearest_colour(image: Image.Image, colours) -> np.ndarray:
     """(H, W) index, into colours (a list of RGB triples), of the colour nearest to each pixel."""
-    palette = np.asarray(colours, dtype=np.int32)
-    pixels = np.asarray(image.convert("RGB"), dtype=np.int32)
-    return ((pixels[:, :, None, :] - palette[None, None]) ** 2).sum(-1).argmin(-1)
+    return distances(image, colours).argmin(-1)
 
 
 def snap_to_palette(image: Image.Image, palette: dict[str, tuple[int, int, int]]) -> Image.Image:
@@ -22,7 +39,23 @@ def snap_to_palette(image: Image.Image, palette: dict[str, tuple[int, int, int]]
     return Image.fromarray(colours[nearest_colour(image, colours)], "RGB")
 
 
+def label_rgb(image: Image.Image, palette: dict[str, tuple[int, int, int]], size: int = 256) -> Image.Image:
+    """The image (any mode; transparency counts as the background class) in RGB at size x size, not yet snapped.
+    Nearest-neighbour scaling: no blended colours at class borders."""
+    return to_rgb(image, background=background(palette)).resize((size, size), Image.Resampling.NEAREST)
+
+
 def prepare_label_map(image: Image.Image, palette: dict[str, tuple[int, int, int]], size: int = 256) -> Image.Image:
-    """What a label-map model sees: the image (any mode; transparency counts as white) at size x size,
-    in the palette's colours. Nearest-neighbour scaling: no blended colours at class borders."""
-    return snap_to_palette(to_rgb(image).resize((size, size), Image.Resampling.NEAREST), palette)
+    """What a label-map model sees: the image at size x size, in the palette's colours."""
+    return snap_to_palette(label_rgb(image, palette, size), palette)
+
+
+def palette_mismatch(image: Image.Image, palette: dict[str, tuple[int, int, int]]) -> str | None:
+    """Why an RGB image is not a label map in palette (for a person), or None when it is one."""
+    far = (distances(image, list(palette.values())).min(-1) > NEAR**2).mean()
+    if far <= MOSTLY_FAR:
+        return None
+    rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
+    grey = (np.abs(rgb - rgb.mean(-1, keepdims=True)) < 8).all()
+    what = "it is greyscale" if grey else f"{far:.0%} of its pixels are far from every class colour"
+    return f"This is not a label map in this model's palette: {what}. Paint with the palette's colours, or snap your map to them."

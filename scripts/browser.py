@@ -11,33 +11,38 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 # A shoe outline, in fractions of the canvas.
 SHOE = [(0.1, 0.62), (0.12, 0.42), (0.35, 0.38), (0.55, 0.5), (0.85, 0.58), (0.92, 0.7), (0.1, 0.72), (0.1, 0.62)]
-# Records, in the page's clock, each new result and each pointer down and up on the canvas.
-PROBE = """() => {
+# Records, in the page's clock, each new result and each pointer down and up on a canvas ("sketch": the
+# Draw tab's, "labels": the Label map tab's).
+PROBE = """(id) => {
   window.__t = {results: [], downs: [], ups: []};
-  const img = document.querySelector('#sketch-result img');
+  const img = document.querySelector(`#${id}-result img`);
   new MutationObserver(() => { if (img.getAttribute('src')) window.__t.results.push(performance.now()); })
     .observe(img, {attributes: true, attributeFilter: ['src']});
-  const canvas = document.querySelector('#sketch canvas');
+  const canvas = document.querySelector(`#${id} canvas`);
   canvas.addEventListener('pointerdown', () => window.__t.downs.push(performance.now()));
   canvas.addEventListener('pointerup', () => window.__t.ups.push(performance.now()));
 }"""
 
 
-def open_canvas(browser, url, width=1300, errors=None):
-    """A page on the app at url once its live canvas is ready, with the probe in; page errors go to errors."""
-    page = browser.new_page(viewport={"width": width, "height": 1100})
+def open_canvas(browser, url, width=1300, errors=None, height=1100, canvas="sketch"):
+    """A page on the app at url once its live canvas is ready, with the probe in; page errors go to
+    errors. canvas "labels": the Label map tab's canvas, its tab opened."""
+    page = browser.new_page(viewport={"width": width, "height": height})
     if errors is not None:
         page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
     page.locator("#live-canvas .live[data-ready]").wait_for(timeout=60_000)
     page.wait_for_timeout(1000)  # Gradio renders the component once more after loading
-    page.evaluate(PROBE)
+    if canvas != "sketch":
+        page.get_by_role("tab", name="Label map").click()
+        page.locator(f"#{canvas} canvas").wait_for(state="visible", timeout=20_000)
+    page.evaluate(PROBE, canvas)
     return page
 
 
-def stroke(page, points, moves=40, move_ms=16):
+def stroke(page, points, moves=40, move_ms=16, canvas="sketch"):
     """A stroke through points (fractions of the canvas), in `moves` mouse moves of move_ms each."""
-    box = page.locator("#sketch canvas").bounding_box()
+    box = page.locator(f"#{canvas} canvas").bounding_box()
 
     def at(x, y):
         return box["x"] + x * box["width"], box["y"] + y * box["height"]

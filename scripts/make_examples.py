@@ -29,9 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PALETTES = {name: {k: tuple(v) for k, v in json.loads((ROOT / "train" / "presentations" / f"{name}.json").read_text())["palette"].items()}
             for name in ("facades", "cityscapes")}  # fmt: skip
 
-VAL_SHOES = ["13", "57", "101", "160"]
-VAL_HANDBAGS = ["207", "212", "216", "218"]
-VAL_FACADES = ["5", "27", "64"]
+# Val-split pictures, by number, and what each is: the file's name, which the app shows as its tooltip.
+VAL_SHOES = {"13": "flat_with_a_bow", "57": "tall_boot", "101": "strappy_heel", "160": "slipper_with_a_bow"}
+VAL_HANDBAGS = {"207": "backpack", "212": "handbag", "216": "tote", "218": "patterned_bag"}
+VAL_FACADES = {"5": "central_door", "27": "shops_and_balconies", "64": "rows_of_windows"}
+STREETS = ["one_car", "cars_and_a_person"]  # street_scene's variants
 
 # Shoe drawings as polylines in [0, 1] coordinates, toe to the right.
 DRAWINGS = {
@@ -123,14 +125,14 @@ def main():
     for name in HINTED:
         hint_dots(ImageColor.getrgb(HINT_COLOURS[name])).save(out / "edges2shoes" / "hints" / f"sneaker_{name}.png")
     for name, stems in (("edges2shoes", VAL_SHOES), ("edges2handbags", VAL_HANDBAGS)):
-        for stem in stems:
+        for stem, what in stems.items():
             ab = Image.open(args.data / name / "val" / f"{stem}_AB.jpg").convert("L")
-            lines_image(ink(ab.crop((0, 0, 256, 256)))).convert("L").save(out / name / f"val_{stem}.png")
-    for stem in VAL_FACADES:
+            lines_image(ink(ab.crop((0, 0, 256, 256)))).convert("L").save(out / name / f"edges_{what}.png")
+    for stem, what in VAL_FACADES.items():
         ab = Image.open(args.data / "facades" / "val" / f"{stem}.jpg").convert("RGB")
-        snap_to_palette(ab.crop((256, 0, 512, 256)), PALETTES["facades"]).save(out / "facades" / f"val_{stem}.png")
-    for variant in (0, 1):
-        street_scene(variant).save(out / "cityscapes" / f"drawn_street_{variant}.png")
+        snap_to_palette(ab.crop((256, 0, 512, 256)), PALETTES["facades"]).save(out / "facades" / f"facade_{what}.png")
+    for variant, what in enumerate(STREETS):
+        street_scene(variant).save(out / "cityscapes" / f"street_{what}.png")
     print(f"wrote examples to {out}")
 
 

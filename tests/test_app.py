@@ -155,19 +155,27 @@ def test_a_models_title_from_its_config_cannot_inject_html(tiny_weights_dir, tmp
 def test_examples_are_served_by_index_and_a_bad_index_gets_none(tiny_weights_dir):
     models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
     live = app.App(models)
-    assert live.example_drawing(0).startswith("data:image/png;base64,")
-    assert live.example_drawing(10_000) is None and live.example_drawing("x") is None
+    assert live.example("edges", 0).startswith("data:image/png;base64,")
+    label_map = app.decode_drawing(live.example("labels", 0))
+    assert label_map.size == (256, 256) and colours_of(label_map) <= set(models["facades"].palette.values())
+    assert live.example("edges", 10_000) is None and live.example("labels", "x") is None
 
 
-def test_models_sharing_an_examples_folder_list_each_example_once(tiny_weights_dir, tmp_path):
+def test_each_models_examples_show_with_it_only_and_say_what_they_are(tiny_weights_dir, tmp_path):
     import shutil
 
-    shutil.copytree(tiny_weights_dir / "edges2shoes", tmp_path / "edges2shoes")
-    shutil.copytree(tiny_weights_dir / "edges2shoes", tmp_path / "edges2shoes-copy")  # same "examples" folder
-    models, _ = app.discover_models(tmp_path, {}, "cpu")
-    assert len(models) == 2
-    files = app.drawing_examples(models)
-    assert files and len(files) == len(set(files)) == len(models["edges2shoes"].examples())
+    shutil.copytree(tiny_weights_dir, tmp_path / "w")
+    handbags = json.loads((ROOT / "train" / "presentations" / "edges2handbags.json").read_text())
+    shutil.copytree(tiny_weights_dir / "edges2shoes", tmp_path / "w" / "edges2handbags")
+    config = json.loads((tmp_path / "w" / "edges2handbags" / "config.json").read_text())
+    (tmp_path / "w" / "edges2handbags" / "config.json").write_text(json.dumps({**config, "app": handbags}))
+    models, _ = app.discover_models(tmp_path / "w", {}, "cpu")
+    examples = app.canvas_examples(models, "edges")
+    bags = [p for n, p in examples if n == "edges2handbags"]
+    assert bags and all("edges2handbags" in p for p in bags)
+    assert not any("edges2handbags" in p for n, p in examples if n == "edges2shoes")
+    assert [n for n, _ in app.canvas_examples(models, "labels")] == ["facades"] * len(models["facades"].examples())
+    assert app.example_name("drawing_ankle_boot.png") == "drawing: ankle boot"
 
 
 FAKE_SPACES = '''calls = []
@@ -253,8 +261,41 @@ def test_the_largest_seed_a_page_can_send_is_accepted_and_one_more_is_refused():
         seed_or_none(2**53)
 
 
-def test_each_tab_has_its_own_seed_box_and_the_draw_tab_none(tiny_weights_dir):
+def test_each_tab_has_its_own_seed_box_and_the_canvas_tabs_none(tiny_weights_dir):
     models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
     config = app.build_app(models).get_config_file()
     seeds = [c for c in config["components"] if c["type"] == "number" and c["props"].get("label", "").startswith("Variation seed")]
-    assert len(seeds) == 2 and all(c["props"]["maximum"] == 2**53 - 1 for c in seeds)
+    assert len(seeds) == 1 and all(c["props"]["maximum"] == 2**53 - 1 for c in seeds)  # the Photo tab's
+    assert "dropout" in seeds[0]["props"]["info"] and "1%" in seeds[0]["props"]["info"]  # what a seed does, and how little
+
+
+def test_a_dot_is_not_a_drawing_and_gets_a_message(tiny_weights_dir):
+    models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
+    image = Image.new("RGB", (256, 256), "white")
+    ImageDraw.Draw(image).ellipse((120, 120, 123, 123), fill="black")
+    reply = app.App(models).translate_drawing(app.data_url(image), None, "edges2shoes", "0")
+    assert set(reply) == {"error"} and "too small" in reply["error"]
+
+
+@pytest.mark.parametrize("size, colour, message", [((1, 1), "red", "too small"), ((300, 200), "white", "No edges")])
+def test_a_tiny_or_blank_photo_gets_a_message(tiny_weights_dir, size, colour, message):
+    models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
+    with pytest.raises(InputError, match=message):
+        app.App(models).photo_edges(Image.new("RGB", size, colour))
+
+
+def test_a_label_map_outside_the_palette_is_refused_and_transparency_is_the_background(tiny_weights_dir):
+    models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
+    live, palette = app.App(models), models["facades"].palette
+    grey = Image.linear_gradient("L").resize((256, 256))
+    with pytest.raises(InputError, match="greyscale"):
+        live.label_map("facades", grey)
+    clear = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    ImageDraw.Draw(clear).rectangle((0, 0, 31, 63), fill=(*palette["window"], 255))
+    snapped = live.label_map("facades", clear)
+    assert snapped.getpixel((200, 100)) == palette["background"] and snapped.getpixel((20, 100)) == palette["window"]
+    painted = app.data_url(snapped)
+    assert live.snapped_label_map(painted, "facades")["map"].startswith("data:image/png")
+    assert "not a label map" in live.snapped_label_map(app.data_url(grey), "facades")["error"]
+    reply = live.translate_drawing(painted, None, "facades", "0")
+    assert reply["result"].startswith("data:image/jpeg") and colours_of(app.decode_drawing(reply["edges"])) == {palette["background"], palette["window"]}

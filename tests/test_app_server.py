@@ -176,23 +176,6 @@ def rss_mb(pid: int) -> float:
     return int(line.split()[1]) / 1024
 
 
-def paint_box_id(url: str) -> int:
-    config = httpx.get(f"{url}/config", timeout=10).json()
-    return next(c["id"] for c in config["components"] if c.get("props", {}).get("label", "").startswith("…or paint one"))
-
-
-def test_the_paint_boxs_blob_upload_cannot_pin_memory(server):
-    proc, url = server
-    component, before = paint_box_id(url), rss_mb(proc.pid)
-    for i, index in enumerate(["50000000", "7", "0"] + ["0"] * 200):  # a huge index, and 200 fresh ids
-        fields = {"session_hash": "s", "component_id": str(component), "fn_name": "accept_blobs",
-                  "data": json.dumps({"type": "layer", "index": index, "id": f"id{i}"})}  # fmt: skip
-        reply = httpx.post(f"{url}/gradio_api/component_server/", data={**fields, "type": "layer", "index": index, "id": f"id{i}"},
-                           files={"blob": ("b.png", b"\x89PNG" + bytes(2000))}, timeout=30)  # fmt: skip
-        assert reply.status_code == 200, reply.text
-    assert rss_mb(proc.pid) - before < 50
-
-
 def test_a_huge_request_body_is_refused_before_it_is_read(server):
     proc, url = server
     before = rss_mb(proc.pid)

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from model.labels import prepare_label_map, snap_to_palette
+from model.labels import palette_mismatch, prepare_label_map, snap_to_palette
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +24,7 @@ def test_palette_snapping_cleans_jpeg_noise(tmp_path):
     clean.save(tmp_path / "labels.jpg", quality=60)
     noisy = Image.open(tmp_path / "labels.jpg").convert("RGB")
     assert len(colours_of(noisy)) > 10
+    assert palette_mismatch(noisy, palette) is None  # shifted colours are still the palette's
     snapped = snap_to_palette(noisy, palette)
     assert colours_of(snapped) <= set(colours)
     assert (np.asarray(snapped) == np.asarray(clean)).all(axis=-1).mean() > 0.97
@@ -33,3 +34,13 @@ def test_a_label_map_is_prepared_at_256_px_in_the_palette():
     image = Image.new("RGBA", (500, 300), (70, 130, 180, 255))  # sky
     out = prepare_label_map(image, {"sky": (70, 130, 180), "road": (128, 64, 128)})
     assert out.size == (256, 256) and colours_of(out) == {(70, 130, 180)}
+
+
+def test_transparency_is_the_background_class_and_maps_outside_the_palette_are_told_apart():
+    palette = {"background": (6, 6, 174), "window": (2, 130, 254), "sill": (114, 254, 142)}
+    clear = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    assert colours_of(prepare_label_map(clear, palette)) == {(6, 6, 174)}  # not white's nearest (sill)
+    assert "greyscale" in palette_mismatch(Image.linear_gradient("L").convert("RGB"), palette)
+    photo = Image.radial_gradient("L").convert("RGB").point(lambda v: v // 2 + 100)
+    photo.putpixel((0, 0), (200, 120, 40))
+    assert "far from every class colour" in palette_mismatch(photo, palette)
