@@ -21,16 +21,22 @@ def background(palette: dict[str, tuple[int, int, int]]) -> tuple[int, int, int]
     return tuple(next(iter(palette.values())))
 
 
-def distances(image: Image.Image, colours) -> np.ndarray:
-    """(H, W, K) squared RGB distance of each pixel to each of colours (a list of RGB triples)."""
-    palette = np.asarray(colours, dtype=np.int32)
+def nearest(image: Image.Image, colours) -> tuple[np.ndarray, np.ndarray]:
+    """(H, W) index, into colours (a list of RGB triples), of the colour nearest to each pixel, and
+    (H, W) its squared RGB distance. Computed once per distinct colour: a painted map has few."""
     pixels = np.asarray(image.convert("RGB"), dtype=np.int32)
-    return ((pixels[:, :, None, :] - palette[None, None]) ** 2).sum(-1)
+    packed = (pixels[..., 0] << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
+    distinct = np.unique(packed)
+    where = np.searchsorted(distinct, packed)  # many times faster than unique's own return_inverse
+    rgb = np.stack([distinct >> 16, (distinct >> 8) & 255, distinct & 255], axis=-1)
+    squared = ((rgb[:, None, :] - np.asarray(colours, dtype=np.int32)[None]) ** 2).sum(-1)  # (distinct, K)
+    index, distance = squared.argmin(-1), squared.min(-1)
+    return index[where], distance[where]
 
 
 def nearest_colour(image: Image.Image, colours) -> np.ndarray:
     """(H, W) index, into colours (a list of RGB triples), of the colour nearest to each pixel."""
-    return distances(image, colours).argmin(-1)
+    return nearest(image, colours)[0]
 
 
 def snap_to_palette(image: Image.Image, palette: dict[str, tuple[int, int, int]]) -> Image.Image:
@@ -52,7 +58,7 @@ def prepare_label_map(image: Image.Image, palette: dict[str, tuple[int, int, int
 
 def palette_mismatch(image: Image.Image, palette: dict[str, tuple[int, int, int]]) -> str | None:
     """Why an RGB image is not a label map in palette (for a person), or None when it is one."""
-    far = (distances(image, list(palette.values())).min(-1) > NEAR**2).mean()
+    far = (nearest(image, list(palette.values()))[1] > NEAR**2).mean()
     if far <= MOSTLY_FAR:
         return None
     rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
