@@ -1,6 +1,7 @@
-"""The README's screenshot of the colour pen: a shoe drawn in the app, red dabs on it, the shipped model's shoe.
+"""The README's screenshots of the Draw tab: a shoe drawn in the app and the shipped model's shoe, at desktop
+width and on a phone (390x844), then red dabs of the colour pen on it.
 
-    python scripts/screenshot_hints.py --out docs/app_hints.png
+    python scripts/screenshot_hints.py         # docs/app.png, docs/app_phone.png, docs/app_hints.png
 
 Starts `python app.py` on the shipped weights and drives it in headless Chromium
 (Debian's chromium, through Playwright) with the browser tests' own helpers (scripts/browser.py).
@@ -26,26 +27,39 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", type=Path, default=ROOT / "docs" / "app_hints.png")
+    p.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the PNGs")
     args = p.parse_args()
     proc, url = start_app(ROOT / "weights")
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            phone = open_canvas(browser, url, width=390, height=844)
+            draw_shoe(phone)
+            phone.locator("#sketch canvas").evaluate("c => c.scrollIntoView({block: 'start'})")  # canvas and shoe on one screen
+            shoot(phone, args.out / "app_phone.png")
             page = open_canvas(browser, url)
-            stroke(page, SHOE)
-            stroke(page, LACE, moves=8)
+            draw_shoe(page)
+            shoot(page, args.out / "app.png")
             page.locator(f"[data-colour='{HINT_COLOURS['red']}']").click()
             for x, y in RED_DABS:
                 stroke(page, [(x, y), (x + 0.02, y)], moves=4)
-            settle(page)
-            page.wait_for_timeout(1000)  # settle sees the last result arrive; give the browser time to paint it
-            page.screenshot(path=str(args.out))
+            shoot(page, args.out / "app_hints.png")
             browser.close()
     finally:
         stop_app(proc)
-    print(f"wrote {args.out}")
     return 0
+
+
+def draw_shoe(page) -> None:
+    stroke(page, SHOE)
+    stroke(page, LACE, moves=8)
+
+
+def shoot(page, path: Path) -> None:
+    settle(page)
+    page.wait_for_timeout(1000)  # settle sees the last result arrive; give the browser time to paint it
+    page.screenshot(path=str(path))
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
