@@ -42,7 +42,7 @@ from fair_share import Busy, FairShare, Superseded
 from model import Translator, WeightsError, load_translator
 from model.edges import photo_to_edges
 from model.hints import HINT_COLOURS, has_alpha, has_hints
-from model.labels import label_rgb, palette_mismatch, snap_to_palette
+from model.labels import NotALabelMap, prepare_label_map
 from model.sketch import PreparedDrawing, prepare_drawing
 from model.images import to_rgb
 from model.translate import RUNTIMES
@@ -385,12 +385,10 @@ class App:
     def label_map(self, name: str, picture: Image.Image) -> Image.Image:
         """A label map (transparency: the background class) snapped to the model's palette at 256x256;
         an image mostly far from the palette is refused with a message."""
-        palette = self.model(name).palette
-        rgb = label_rgb(picture, palette, OUTPUT_SIZE)
-        reason = palette_mismatch(rgb, palette)
-        if reason:
-            raise InputError(reason)
-        return snap_to_palette(rgb, palette)
+        try:
+            return prepare_label_map(picture, self.model(name).palette, OUTPUT_SIZE)
+        except NotALabelMap as e:
+            raise InputError(str(e)) from None
 
     def photo_edges(self, photo: Image.Image) -> Image.Image:
         """A photo's edge map, refusing photos too small or too blank to have edges."""

@@ -45,20 +45,27 @@ def snap_to_palette(image: Image.Image, palette: dict[str, tuple[int, int, int]]
     return Image.fromarray(colours[nearest_colour(image, colours)], "RGB")
 
 
-def label_rgb(image: Image.Image, palette: dict[str, tuple[int, int, int]], size: int = 256) -> Image.Image:
-    """The image (any mode; transparency counts as the background class) in RGB at size x size, not yet snapped.
-    Nearest-neighbour scaling: no blended colours at class borders."""
-    return to_rgb(image, background=background(palette)).resize((size, size), Image.Resampling.NEAREST)
+class NotALabelMap(ValueError):
+    """An image mostly far from a model's palette; the message says why, for a person."""
 
 
 def prepare_label_map(image: Image.Image, palette: dict[str, tuple[int, int, int]], size: int = 256) -> Image.Image:
-    """What a label-map model sees: the image at size x size, in the palette's colours."""
-    return snap_to_palette(label_rgb(image, palette, size), palette)
+    """What a label-map model sees: the image (any mode; transparency counts as the background class) at
+    size x size, in the palette's colours. Nearest-neighbour scaling: no blended colours at class borders.
+    Raises NotALabelMap for an image mostly far from every palette colour."""
+    rgb = to_rgb(image, background=background(palette)).resize((size, size), Image.Resampling.NEAREST)
+    colours = np.array(list(palette.values()), dtype=np.uint8)
+    index, distance = nearest(rgb, colours)
+    reason = mismatch(rgb, distance)
+    if reason:
+        raise NotALabelMap(reason)
+    return Image.fromarray(colours[index], "RGB")
 
 
-def palette_mismatch(image: Image.Image, palette: dict[str, tuple[int, int, int]]) -> str | None:
-    """Why an RGB image is not a label map in palette (for a person), or None when it is one."""
-    far = (nearest(image, list(palette.values()))[1] > NEAR**2).mean()
+def mismatch(image: Image.Image, distance: np.ndarray) -> str | None:
+    """Why an RGB image, whose pixels lie at squared distance from their nearest palette colours, is not
+    a label map in that palette (for a person); None when it is one."""
+    far = (distance > NEAR**2).mean()
     if far <= MOSTLY_FAR:
         return None
     rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
