@@ -1,5 +1,5 @@
 """A person at the app's live canvas, for Playwright: headless Debian Chromium, a shoe outline, mouse
-strokes, and a probe that records each new result. Used by scripts/screenshot_hints.py and by the
+strokes, and a probe that records each new result. Used by scripts/screenshots.py and by the
 browser tests (tests/test_app_browser.py imports these)."""
 
 from __future__ import annotations

@@ -25,9 +25,13 @@ def write_ab_folder(folder: Path, n: int, size: int = 32, suffix: str = ".png", 
     """n side-by-side A|B pairs (synthetic_pair seeds start .. start + n - 1) as folder/{i}{suffix}; returns folder."""
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(start, start + n):
-        a, b = synthetic_pair(size, i)
-        ab = Image.new("RGB", (2 * size, size))
-        ab.paste(a, (0, 0))
-        ab.paste(b, (size, 0))
-        ab.save(folder / f"{i}{suffix}")
+        side_by_side(*synthetic_pair(size, i)).save(folder / f"{i}{suffix}")
     return folder
+
+
+def side_by_side(a: Image.Image, b: Image.Image) -> Image.Image:
+    """One A|B image, in the pix2pix datasets' layout."""
+    ab = Image.new("RGB", (a.width + b.width, a.height))
+    ab.paste(a, (0, 0))
+    ab.paste(b, (a.width, 0))
+    return ab

@@ -24,6 +24,7 @@ import torch
 
 from model import save_generator
 from model.files import atomic_write, remove_stale_temporaries
+from model.images import to_pil
 from model.networks import inference_network
 
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
@@ -139,8 +140,6 @@ def validate(G, val_set, count: int, device, segmenter=None) -> dict:
         fake = G(x.to(device)).cpu()
         meter.update(to_unit(fake), to_unit(y))
         if segmenter is not None:
-            from model.images import to_pil
-
             for images, keep in ((x, label_maps), (fake, outputs), (y, photos)):
                 keep.extend(to_pil(t) for t in images)
     metrics = meter.compute()

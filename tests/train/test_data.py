@@ -3,6 +3,7 @@ import pytest
 import torch
 from PIL import Image
 
+from scripts.synthetic_pairs import side_by_side
 from tests.conftest import synthetic_pair, write_ab_folder
 from train.augment import BatchAugment
 from train.data import DatasetError, PairedImageFolder, PreloadedPairs, stroke_labels
@@ -37,10 +38,7 @@ def identical_halves(folder, n=4, size=64):
     folder.mkdir()
     for i in range(n):
         a, _ = synthetic_pair(size, i)
-        ab = Image.new("RGB", (2 * size, size))
-        ab.paste(a, (0, 0))
-        ab.paste(a, (size, 0))
-        ab.save(folder / f"{i}.png")
+        side_by_side(a, a).save(folder / f"{i}.png")
     return folder
 
 
