@@ -157,3 +157,22 @@ def test_the_cityscapes_segmenter_ships_small_with_its_own_scores_in_its_card():
     card = (folder / "README.md").read_text()
     real = config["val_real_photos"]
     assert f"{real['class_iou']:.3f}" in card and "python -m train.segment train" in card
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_seed_changes_about_one_percent_of_the_image_as_the_app_says(name):
+    """The seed box's "a subtle variation, about 1% of the image": the mean difference between two seeds'
+    outputs, on the model's first example, over 0-255."""
+    import numpy as np
+    from PIL import Image
+
+    from model import load_translator
+    from model.sketch import prepare_drawing
+
+    translate = load_translator(ROOT / "weights" / name, device="cpu")
+    example = Image.open(sorted((ROOT / "examples" / name).glob("*.png"))[0])
+    image = prepare_drawing(example).edges if name.startswith("edges") else example.convert("RGB")
+    one, two = (np.asarray(translate(image, seed=s), dtype=np.float64) for s in (1, 2))
+    change = np.abs(one - two).mean() / 255
+    print(f"\n{name}: seeds 1 and 2 differ by {100 * change:.2f}% of the image")
+    assert 0.002 < change < 0.03
