@@ -304,12 +304,13 @@ def bound_queue_per_visitor(demo: gr.Blocks, limit: int = QUEUED_PER_VISITOR) ->
 
 
 def on_gpu(models: dict[str, ModelEntry]):
-    """translate(name, image, seed, hints) with the served models. On a ZeroGPU Space it runs
+    """translate(name, image, seed, hints, threads) with the served models. On a ZeroGPU Space it runs
     inside spaces.GPU, which attaches a GPU for each call in a forked worker: only the arguments
     (a name, images, a seed) travel to it; the models are already there."""
 
-    def translate(name: str, image: Image.Image, seed: int | None, hints: Image.Image | None) -> Image.Image:
-        return models[name].translator(image, seed=seed, hints=hints)
+    def translate(name: str, image: Image.Image, seed: int | None, hints: Image.Image | None,
+                  threads: int | None = None) -> Image.Image:  # fmt: skip
+        return models[name].translator(image, seed=seed, hints=hints, threads=threads)
 
     return spaces.GPU(duration=ZERO_GPU_SECONDS)(translate) if ZERO_GPU else translate
 
@@ -334,9 +335,12 @@ class App:
 
     def __init__(self, models: dict[str, ModelEntry]):
         self.models = models
-        # One inference at a time on the CPU (two would fight over the same cores), four on a GPU.
+        # Four translations at once on a GPU. On a CPU, two of different visitors, each then on one core:
+        # a second visitor waits for no one, and a visitor alone gets all cores. Eager torch cannot be
+        # given fewer threads per call, so with a model on it, one at a time.
         cuda = any(m.translator.device.type == "cuda" for m in models.values())
-        self.share = FairShare(slots=4 if cuda else 1, max_wait_s=MAX_WAIT_S)
+        onnx = all(m.translator.runtime == "onnx" for m in models.values())
+        self.share = FairShare(slots=4 if cuda else 2 if onnx else 1, max_wait_s=MAX_WAIT_S)
         self.translate = on_gpu(models)
 
     def model(self, name: str) -> ModelEntry:
@@ -351,9 +355,9 @@ class App:
         return self.share.run(*visitor(request), lambda: self.infer(name, image, seed, hints))
 
     def infer(self, name: str, image: Image.Image, seed, hints: Image.Image | None = None) -> Image.Image:
-        """One translation, for a caller that already holds its turn."""
+        """One translation, for a caller that already holds its turn: on one core when another runs beside it."""
         self.model(name)
-        return self.translate(name, image, seed_or_none(seed), hints)
+        return self.translate(name, image, seed_or_none(seed), hints, 1 if self.share.running > 1 else None)
 
     def sketch(self, name: str, drawing: Image.Image, hints: Image.Image | None = None) -> PreparedDrawing | None:
         """A drawing and the colour hints drawn over it (RGBA, or None) -> the edge map and placed hints the

@@ -2,7 +2,8 @@
 
 The live canvas calls the model through Gradio's server functions, which bypass Gradio's queue,
 so the page's own JavaScript was all that kept one client from crowding out the others. Here:
-- a few translations run at once (one on a CPU: two would only slow each other down);
+- a few translations run at once, of different clients: two on a CPU, each then on one core (a client
+  alone gets both), four on a GPU;
 - visitors (client addresses) take turns: the next turn goes to the waiting client served least
   recently (one that was not waiting at all comes first), so a client holding many connections
   waits for its turn like anyone else, and another visitor waits for at most the translation
@@ -93,8 +94,9 @@ class FairShare:
                 self.cond.wait(remaining)
 
     def _next(self) -> Ticket | None:
-        """The ticket whose turn it is: the oldest live one of the client served least recently."""
-        live = {c: next((t for t in q if not t.superseded), None) for c, q in self.waiting.items()}
+        """The ticket whose turn it is: the oldest live one of the client served least recently, among
+        clients with nothing running (a client's translations run one at a time)."""
+        live = {c: next((t for t in q if not t.superseded), None) for c, q in self.waiting.items() if not self.running_for.get(c)}
         live = {c: t for c, t in live.items() if t is not None}
         if not live:
             return None

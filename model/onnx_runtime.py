@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -91,33 +92,48 @@ def cache_folder() -> Path:
 
 
 class OnnxNetwork:
-    """Runs a generator's ONNX graphs with ONNX Runtime on the CPU: (image[, hints]) arrays in, output out."""
+    """Runs a generator's ONNX graphs with ONNX Runtime on the CPU: (image[, hints]) arrays in, output out.
+
+    A call may ask for fewer threads than the default (all of torch's), for when another translation
+    runs beside it: such a session is made on first use, and sessions run calls from several threads at once."""
 
     def __init__(self, generator: UNetGenerator, threads: int | None = None, folder: Path | None = None):
-        import onnxruntime as ort
-
         folder = folder or cache_folder()
         digest = weights_digest(generator)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-
-        def session(with_hints: bool):
-            path = folder / f"{digest}{'-hints' if with_hints else ''}.onnx"
+        self.threads = threads or torch.get_num_threads()
+        self.paths = {False: folder / f"{digest}.onnx"}
+        if generator.config.hints:
+            self.paths[True] = folder / f"{digest}-hints.onnx"
+        for with_hints, path in self.paths.items():
             if not path.is_file():
                 export_onnx(generator, path, with_hints)
-            return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.sessions: dict[tuple[bool, int], object] = {}
+        self.lock = threading.Lock()
+        for with_hints in self.paths:
+            self.session(with_hints, self.threads)
 
-        self.plain = session(False)
-        self.hinted = session(True) if generator.config.hints else None
+    def session(self, with_hints: bool, threads: int):
+        if (with_hints, threads) in self.sessions:  # the common case: no lock, which a session being made holds
+            return self.sessions[with_hints, threads]
+        with self.lock:
+            if (with_hints, threads) not in self.sessions:
+                import onnxruntime as ort
 
-    def __call__(self, image: torch.Tensor, hints: torch.Tensor | None = None) -> torch.Tensor:
-        image = np.ascontiguousarray(image.float().cpu().numpy())
-        if hints is None or self.hinted is None or not bool((hints[:, 3] > 0).any()):
-            return torch.from_numpy(self.plain.run(None, {"image": image})[0])
-        feeds = {"image": image, "hints": np.ascontiguousarray(hints.float().cpu().numpy())}
-        return torch.from_numpy(self.hinted.run(None, feeds)[0])
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = threads
+                options.inter_op_num_threads = 1
+                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                self.sessions[with_hints, threads] = ort.InferenceSession(str(self.paths[with_hints]), options,
+                                                                          providers=["CPUExecutionProvider"])  # fmt: skip
+            return self.sessions[with_hints, threads]
+
+    def __call__(self, image: torch.Tensor, hints: torch.Tensor | None = None, threads: int | None = None) -> torch.Tensor:
+        threads = min(threads or self.threads, self.threads)
+        feeds = {"image": np.ascontiguousarray(image.float().cpu().numpy())}
+        with_hints = hints is not None and True in self.paths and bool((hints[:, 3] > 0).any())
+        if with_hints:
+            feeds["hints"] = np.ascontiguousarray(hints.float().cpu().numpy())
+        return torch.from_numpy(self.session(with_hints, threads).run(None, feeds)[0])
 
 
 def main(argv=None) -> int:

@@ -106,13 +106,16 @@ class Translator:
         return hints_to_tensor(hints, self.size)
 
     @torch.inference_mode()
-    def translate_tensor(self, batch: torch.Tensor, seed: int | None = None, hints: torch.Tensor | None = None) -> torch.Tensor:
+    def translate_tensor(self, batch: torch.Tensor, seed: int | None = None, hints: torch.Tensor | None = None,
+                         threads: int | None = None) -> torch.Tensor:  # fmt: skip
         """(N, C, size, size) in [-1, 1] -> (N, C_out, size, size). seed switches dropout noise on.
 
         hints: (N, 4, size, size) colours and mask (model.hints), for models with hint channels.
+        threads: at most this many CPU threads, for a translation that shares the CPU with another;
+        ONNX Runtime only (torch's threads are the whole process's).
         """
         if seed is None and self.onnx is not None:
-            return self.onnx(batch, hints)
+            return self.onnx(batch, hints, threads)
         batch = batch.to(self.device).contiguous(memory_format=torch.channels_last)
         hints = None if hints is None else hints.to(self.device).contiguous(memory_format=torch.channels_last)
         if seed is None:
@@ -129,10 +132,12 @@ class Translator:
                 for m in self.dropouts:
                     m.eval()
 
-    def __call__(self, image: Image.Image, seed: int | None = None, hints: Image.Image | None = None) -> Image.Image:
-        """hints: an RGBA image the size of image; its opaque pixels ask for their colour there."""
+    def __call__(self, image: Image.Image, seed: int | None = None, hints: Image.Image | None = None,
+                 threads: int | None = None) -> Image.Image:  # fmt: skip
+        """hints: an RGBA image the size of image; its opaque pixels ask for their colour there.
+        threads: see translate_tensor."""
         hint_tensor = None if hints is None else self.preprocess_hints(hints, image.size)[None]
-        out = to_pil(self.translate_tensor(self.preprocess(image)[None], seed, hint_tensor)[0])
+        out = to_pil(self.translate_tensor(self.preprocess(image)[None], seed, hint_tensor, threads)[0])
         return out if out.size == image.size else out.resize(image.size, Image.Resampling.BICUBIC)
 
 

@@ -72,3 +72,23 @@ def test_an_error_in_the_work_frees_the_slot():
     with pytest.raises(ZeroDivisionError):
         share.run("a", "s", lambda: 1 / 0)
     assert share.run("b", "s", lambda: "ok") == "ok"
+
+
+def test_with_two_slots_two_clients_run_at_once_but_one_client_never_runs_two():
+    share, log, results = FairShare(slots=2, max_wait_s=5, per_client=8), [], {}
+    overlaps = []
+
+    def watch():  # how many ran at once, sampled while the others work
+        for _ in range(40):
+            overlaps.append((share.running, dict(share.running_for)))
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    threads = [start(share, "hostile", f"h{i}", log, hold=0.1, results=results) for i in range(3)]
+    threads.append(start(share, "polite", "p", log, hold=0.1, results=results))
+    for t in threads + [watcher]:
+        t.join()
+    assert max(running for running, _ in overlaps) == 2  # the polite client ran beside a hostile one
+    assert all(n <= 1 for _, per_client in overlaps for n in per_client.values())  # never two of one client
+    assert [c for c, _ in log].index("polite") == 1  # it did not wait for the hostile client's queue

@@ -1,5 +1,6 @@
 """ONNX export and the ONNX Runtime path of load_translator: parity with eager fp32, choice, cache, fallback."""
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,30 @@ def test_auto_falls_back_to_torch_when_the_export_fails(monkeypatch):
         assert Translator(generator, device="cpu").runtime == "torch"
     with pytest.raises(RuntimeError, match="no exporter here"):
         Translator(generator, device="cpu", runtime="onnx")
+
+
+def test_a_translation_on_one_core_gives_the_same_shoe_and_runs_beside_another(monkeypatch):
+    monkeypatch.setattr(onnx_runtime.torch, "get_num_threads", lambda: 2)  # as on a machine with two cores
+    fast = Translator(UNetGenerator(GeneratorConfig(image_size=64, ngf=8, norm="instance", hints=True)), device="cpu",
+                      runtime="onnx")  # fmt: skip
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    hints = torch.zeros(1, 4, 64, 64)
+    hints[:, :, 20:30, 20:30] = 1
+    whole = [fast.translate_tensor(x), fast.translate_tensor(x, hints=hints)]
+    outputs = {}
+
+    def on_one_core(k):
+        outputs[k] = [fast.translate_tensor(x, threads=1), fast.translate_tensor(x, hints=hints, threads=1)]
+
+    workers = [threading.Thread(target=on_one_core, args=(k,)) for k in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    for k in range(2):
+        assert all((a - b).abs().max() <= 1e-5 for a, b in zip(whole, outputs[k]))
+    assert sorted(t for _, t in fast.onnx.sessions) == [1, 1, 2, 2]  # a one-thread session per graph, made once
+    assert fast.translate_tensor(x, threads=8).equal(whole[0])  # never more threads than the default
 
 
 def test_the_graph_is_exported_once_per_weights(tmp_path):
