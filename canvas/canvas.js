@@ -3,10 +3,13 @@
 // none); the visible canvas shows the hints over the lines. "palette": a label map painted with a
 // model's class colours, with a fill tool, on the background class. Pointer events draw, so mouse,
 // touch and stylus all work. While the pen moves, the drawing is sent to server.translate_drawing
-// as a small PNG, and each result is painted as it arrives. At most one request is in flight; a
-// drawing made meanwhile replaces any older one waiting, so stale drawings are dropped, never queued.
+// as a small PNG, and each result is painted as it arrives. Two requests are in flight at most: the
+// server translates one while the next waits there, so it never waits for the browser. A drawing
+// made meanwhile is sent when one comes back, so stale drawings are dropped, never queued; as the
+// pen lifts, the finished drawing replaces the one waiting on the server.
 (() => {
   const PALETTE = element.querySelector(".live").dataset.mode === "palette";
+  const MAX_IN_FLIGHT = 2; // one translating, one waiting on the server (which runs a page's one at a time)
   const SEND_SIZE = 256; // the model's input size: the drawing is sent at this size
   const PAGE_ID = Math.random().toString(36).slice(2); // the server's fair share tells pages apart by it
   const BUSY_RETRY_MS = 1000; // after a "busy" answer, the drawing is sent again this much later
@@ -41,9 +44,10 @@
   let background = "#fff"; // palette mode: the model's background class
   const paintings = {}; // palette mode: each model keeps its own painting (its palette is its own)
   let stroke = null;
-  let inFlight = false;
-  let pending = false; // the drawing changed while a request was in flight
-  let version = 0; // bumps with every change; a reply for an older version is still shown, then replaced
+  let inFlight = 0;
+  let shown = 0; // the version of the result on show
+  let pending = false; // the drawing changed since the last request went, which could not go yet
+  let version = 0; // bumps with every change; a reply older than the one on show is dropped
   let note = ""; // a word on what the page did (a model's own painting), kept until the next stroke
 
   const IDLE = PALETTE ? "Paint with the classes above: the picture appears here as you paint." : "Draw the outline of a shoe: it appears here as you draw.";
@@ -116,6 +120,7 @@
   // The visible canvas: the lines, then the hints with a soft shadow, so that white shows on white.
   function show() {
     ctx.drawImage(lines.canvas, 0, 0);
+    if (!hasHints()) return; // the hints' shadow costs the page about 6 ms a frame: only when there are hints
     ctx.save();
     ctx.shadowColor = "rgba(0, 0, 0, 0.45)";
     ctx.shadowBlur = 3;
@@ -175,8 +180,10 @@
     request();
   }
 
-  async function request() {
-    if (inFlight) {
+  // final: the drawing as the pen lifts, which may go as one more request: it replaces on the server
+  // the one waiting there, so that the last shoe waits for the running translation only.
+  async function request(final = false) {
+    if (inFlight >= MAX_IN_FLIGHT + (final ? 1 : 0)) {
       pending = true;
       return;
     }
@@ -184,7 +191,7 @@
       showResult(null);
       return;
     }
-    inFlight = true;
+    inFlight += 1;
     pending = false;
     const sent = version;
     const [drawing, hintImage] = snapshot();
@@ -197,14 +204,15 @@
         setTimeout(changed, BUSY_RETRY_MS); // the same drawing, sent again once the crowd has thinned
       } else if (reply.error) {
         if (sent === version) showError(reply.error); // else a newer drawing is on its way
-      } else if (!isEmpty()) {
+      } else if (!isEmpty() && sent > shown) {
+        shown = sent;
         showResult(reply);
         if (hasHints() && !modelTakesHints()) status.textContent = modelSelect.selectedOptions[0].text + " takes no colour hints: they are left out.";
       }
     } catch (e) {
       status.textContent = "The server did not answer: " + e;
     } finally {
-      inFlight = false;
+      inFlight -= 1;
       if (pending) request();
     }
   }
@@ -257,7 +265,7 @@
     changed();
   });
   const end = () => {
-    if (stroke) changed();
+    if (stroke && pending) request(true); // else the finished drawing was sent already
     stroke = null;
   };
   canvas.addEventListener("pointerup", end);
@@ -382,7 +390,11 @@
   function showModel(previous) {
     const name = modelSelect.value;
     for (const b of element.querySelectorAll("[data-example]")) b.hidden = b.dataset.for !== name;
-    if (!PALETTE) return;
+    if (PALETTE) showPalette(name, previous);
+    replay(); // also the first time: the lines layer starts white, as the visible canvas shows it
+  }
+
+  function showPalette(name, previous) {
     for (const p of element.querySelectorAll("[data-palette-of]")) p.hidden = p.dataset.paletteOf !== name;
     const swatches = [...element.querySelectorAll(`[data-palette-of="${CSS.escape(name)}"] [data-class]`)];
     background = swatches[0]?.dataset.class ?? "#fff";
@@ -393,7 +405,6 @@
       const kept = paintings[name]?.actions.length ? "your painting for it is back" : "it starts on a blank canvas";
       note = `${modelSelect.selectedOptions[0].text} has its own classes: ${kept}. Each model keeps its own painting.`;
     }
-    replay();
   }
 
   // Undo and redo from anywhere on the page while this canvas is shown, but not while typing: there

@@ -5,22 +5,24 @@ browser tests (tests/test_app_browser.py imports these)."""
 from __future__ import annotations
 
 import shutil
+import time
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 # A shoe outline, in fractions of the canvas.
 SHOE = [(0.1, 0.62), (0.12, 0.42), (0.35, 0.38), (0.55, 0.5), (0.85, 0.58), (0.92, 0.7), (0.1, 0.72), (0.1, 0.62)]
-# Records, in the page's clock, each new result and each pointer down and up on a canvas ("sketch": the
+# Records, in the page's clock, each new result and each pointer down, move and up on a canvas ("sketch": the
 # Draw tab's, "labels": the Label map tab's).
 PROBE = """(id) => {
-  window.__t = {results: [], downs: [], ups: []};
+  window.__t = {results: [], downs: [], ups: [], moves: []};
   const img = document.querySelector(`#${id}-result img`);
   new MutationObserver(() => { if (img.getAttribute('src')) window.__t.results.push(performance.now()); })
     .observe(img, {attributes: true, attributeFilter: ['src']});
   const canvas = document.querySelector(`#${id} canvas`);
   canvas.addEventListener('pointerdown', () => window.__t.downs.push(performance.now()));
   canvas.addEventListener('pointerup', () => window.__t.ups.push(performance.now()));
+  canvas.addEventListener('pointermove', () => window.__t.moves.push(performance.now()));
 }"""
 
 
@@ -41,7 +43,10 @@ def open_canvas(browser, url, width=1300, errors=None, height=1100, canvas="sket
 
 
 def stroke(page, points, moves=40, move_ms=16, canvas="sketch"):
-    """A stroke through points (fractions of the canvas), in `moves` mouse moves of move_ms each."""
+    """A stroke through points (fractions of the canvas), in `moves` mouse moves, one due every move_ms
+    (a pen in steady motion). Each move returns once the page has taken it, which is at its next frame:
+    a move that comes due meanwhile follows at once, as the browser delivers a moving pointer's events
+    once per frame. (A fixed wait after each move would slow the pen down whenever the page is busy.)"""
     box = page.locator(f"#{canvas} canvas").bounding_box()
 
     def at(x, y):
@@ -49,6 +54,7 @@ def stroke(page, points, moves=40, move_ms=16, canvas="sketch"):
 
     page.mouse.move(*at(*points[0]))
     page.mouse.down()
+    start = time.perf_counter()
     segments = len(points) - 1
     for k in range(1, moves + 1):
         t = k / moves * segments
@@ -56,7 +62,9 @@ def stroke(page, points, moves=40, move_ms=16, canvas="sketch"):
         f = t - i
         (x0, y0), (x1, y1) = points[i], points[i + 1]
         page.mouse.move(*at(x0 + f * (x1 - x0), y0 + f * (y1 - y0)))
-        page.wait_for_timeout(move_ms)
+        ahead = start + k * move_ms / 1000 - time.perf_counter()
+        if ahead > 0:
+            time.sleep(ahead)
     page.mouse.up()
 
 

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from PIL import ImageChops
+
+from app import decode_drawing
 from model.hints import HINT_COLOURS
 from scripts.app_process import start_app, stop_app
 from scripts.browser import CHROMIUM, LAUNCH_ARGS, SHOE, open_canvas, settle, stroke
@@ -51,9 +54,9 @@ def result_src(page, canvas="sketch"):
     return page.evaluate(f"document.querySelector('#{canvas}-result img').getAttribute('src')")
 
 
-def measure(page, strokes=6, canvas="sketch"):
+def measure(page, strokes=10, canvas="sketch"):
     """mouse-up to the last shoe, shoes per second while the pen is down, settling after a burst."""
-    after_up, per_second = [], []
+    after_up, per_second, moves_per_second = [], [], []
     for k in range(strokes):
         shift = 0.02 * k
         stroke(page, [(x, y + shift) for x, y in SHOE] if k % 2 == 0 else [(0.1, 0.67 + shift), (0.92, 0.66 + shift)], canvas=canvas)
@@ -61,20 +64,22 @@ def measure(page, strokes=6, canvas="sketch"):
         down, up = t["downs"][-1], t["ups"][-1]
         during = [r for r in t["results"] if down < r <= up]
         per_second.append(len(during) / ((up - down) / 1000))
-        after_up.append(max(t["results"]) - up)
+        moves_per_second.append(len([m for m in t["moves"] if down < m <= up]) / ((up - down) / 1000))
+        after_up.append(max(0, max(t["results"]) - up))  # 0: the finished drawing's shoe was there at mouse-up
     for k in range(13):  # a burst of quick strokes
         stroke(page, [(0.2 + 0.05 * k, 0.3), (0.25 + 0.05 * k, 0.5)], moves=6, move_ms=8, canvas=canvas)
     t = settle(page, quiet_ms=600)
-    burst_settle = max(t["results"]) - t["ups"][-1]
+    burst_settle = max(0, max(t["results"]) - t["ups"][-1])
     return {"mouse_up_to_shoe_ms": statistics.median(after_up), "shoes_per_s_while_drawing": statistics.median(per_second),
-            "burst_settles_ms": burst_settle}  # fmt: skip
+            "moves_per_s": statistics.median(moves_per_second), "burst_settles_ms": burst_settle}  # fmt: skip
 
 
 def report(capsys, name, figures, what="shoe"):
     """Printed past pytest's capture, so that CI's log shows the figures."""
     with capsys.disabled():
         print(f"\n{name}: mouse-up to new {what} {figures['mouse_up_to_shoe_ms']:.0f} ms (median); "
-              f"{figures['shoes_per_s_while_drawing']:.1f} {what}s/s while drawing; "
+              f"{figures['shoes_per_s_while_drawing']:.1f} {what}s/s while drawing (the pen moved "
+              f"{figures['moves_per_s']:.0f} times a second); "
               f"after a burst of 13 strokes the {what} settles {figures['burst_settles_ms']:.0f} ms after the last")  # fmt: skip
 
 
@@ -115,7 +120,7 @@ def test_the_same_while_a_training_run_keeps_both_cores_busy(browser, app_url, t
                                stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         page = open_canvas(browser, app_url)
-        figures = measure(page, strokes=4)
+        figures = measure(page, strokes=6)
         report(capsys, "both cores busy with training", figures)
         assert figures["shoes_per_s_while_drawing"] > 0
         page.close()
@@ -140,6 +145,31 @@ def test_eight_people_drawing_at_once_each_see_updates(browser, app_url, capsys)
     assert min(counts) >= 1 and all(result_src(p) for p in pages)
     for page in pages:
         page.close()
+
+
+def test_the_shoe_on_show_is_the_answer_to_the_finished_drawing(browser, app_url):
+    """Two requests in flight and the pen-up request must not leave an older shoe on show, on a network
+    slow enough (300 ms a request) that drawings wait in the page while two requests are out."""
+    page = open_canvas(browser, app_url)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 300, "downloadThroughput": -1,
+                                                  "uploadThroughput": -1})  # fmt: skip
+    sent = []  # the page's translation requests, in the order they went
+    page.on("request", lambda r: sent.append(r) if r.method == "POST" and "translate_drawing" in (r.post_data or "") else None)
+    for k in range(4):  # quick strokes, each ending while requests are in flight
+        stroke(page, [(0.15, 0.3 + 0.1 * k), (0.85, 0.35 + 0.1 * k)], moves=12, move_ms=4)
+    settle(page)
+    # The finished drawing: the visible canvas (the lines, no hints) at the size the page sends.
+    finished = page.evaluate("""() => {
+      const small = document.createElement('canvas');
+      small.width = small.height = 256;
+      small.getContext('2d').drawImage(document.querySelector('#sketch canvas'), 0, 0, 256, 256);
+      return small.toDataURL('image/png');
+    }""")
+    assert same_pixels(decode_drawing(sent[-1].post_data_json["data"][0]), decode_drawing(finished))  # as the server sees both
+    assert sent[-1].response().json()["result"] == result_src(page)
+    page.close()
 
 
 def test_examples_load_and_can_be_erased_and_cleared(browser, app_url):
@@ -176,6 +206,10 @@ def test_examples_load_and_can_be_erased_and_cleared(browser, app_url):
     page.screenshot(path=str(ARTIFACTS / "browser_example.png"))
     assert not errors
     page.close()
+
+
+def same_pixels(a, b) -> bool:
+    return a.size == b.size and ImageChops.difference(a, b).getbbox() is None
 
 
 def canvas_pixels(page, canvas="sketch"):
