@@ -114,7 +114,6 @@ def test_an_app_with_only_an_edges_model_serves(tiny_weights_dir, tmp_path):
 
 
 def test_the_app_turns_gradios_analytics_off_itself(tiny_weights_dir):
-    import json
     import urllib.request
 
     proc, url = start_app(tiny_weights_dir, extra_env={"GRADIO_ANALYTICS_ENABLED": "True"})

@@ -135,7 +135,7 @@ def test_hints_on_one_drawing_give_a_red_a_blue_and_a_white_shoe():
              for c in ("red", "blue", "white")}  # fmt: skip
     shoes = {c: shoe_hsv(translate(edges, hints=h), edges) for c, h in hints.items()}
     print(f"\nmean shoe colour (h, s, v): none {plain}, " + ", ".join(f"{c} {v}" for c, v in shoes.items()))
-    (rh, rs, rv), (bh, bs, bv), (wh, ws, wv) = shoes["red"], shoes["blue"], shoes["white"]
+    (rh, rs, _), (bh, bs, _), (_, ws, wv) = shoes["red"], shoes["blue"], shoes["white"]
     # red: hue within 22 degrees of red (red-orange), saturated. V1 gave 16 degrees; V2's base, tied closer to the
     # catalogue's red-browns by lambda = 200, gives about 20 whatever its adapter's training (its card says more).
     assert (rh < 22 / 360 or rh > 1 - 22 / 360) and rs > 0.4
