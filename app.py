@@ -35,7 +35,6 @@ import anyio  # noqa: E402
 import numpy as np  # noqa: E402
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
-import torch
 from PIL import Image, UnidentifiedImageError
 
 from fair_share import Busy, FairShare, Superseded
@@ -66,7 +65,7 @@ MIN_PHOTO = 16  # photos narrower than this many pixels have no edges to find
 MIN_EDGE_PIXELS = 40  # an edge map with fewer line pixels than this gives only a noisy square
 BLANK_PHOTO_STD = 3  # a photo whose grey levels vary less than this is blank (the edge detector sees its border)
 MAX_SEED = 2**53 - 1  # the largest whole number a browser holds exactly
-REFUSAL_DELAY_S = 1.0  # a busy or superseded answer is sent this much later (a page never gets superseded)
+REFUSAL_DELAY_S = 1.0  # a busy or superseded answer is sent this much later (a page stops waiting for one it replaced)
 MAX_WAIT_S = 5.0  # the longest a translation waits for its turn before the visitor is told the server is busy
 QUEUE_SIZE = 64  # events waiting in Gradio's queue (the label and photo tabs, the API), all visitors together
 QUEUED_PER_VISITOR = 4  # of which one visitor may hold at most this many: the rest of the queue stays open to others
@@ -306,7 +305,7 @@ def bound_queue_per_visitor(demo: gr.Blocks, limit: int = QUEUED_PER_VISITOR) ->
 def on_gpu(models: dict[str, ModelEntry]):
     """translate(name, image, seed, hints, threads) with the served models. On a ZeroGPU Space it runs
     inside spaces.GPU, which attaches a GPU for each call in a forked worker: only the arguments
-    (a name, images, a seed) travel to it; the models are already there."""
+    (a name, images, a seed, a thread count) travel to it; the models are already there."""
 
     def translate(name: str, image: Image.Image, seed: int | None, hints: Image.Image | None,
                   threads: int | None = None) -> Image.Image:  # fmt: skip
@@ -330,17 +329,21 @@ def visitor(request: gr.Request | None, page: str | None = None) -> tuple[str, s
     return address, f"{address}/{str(session)[:64]}"
 
 
+def translation_slots(models: dict[str, ModelEntry]) -> int:
+    """How many translations run at once, each of a different visitor. Four on a GPU. On a CPU two,
+    each then on one core: a second visitor waits for no one, and a visitor alone gets every core.
+    Eager torch cannot be given fewer threads per call, so with a model on it, one at a time."""
+    if any(m.translator.device.type == "cuda" for m in models.values()):
+        return 4
+    return 2 if all(m.translator.runtime == "onnx" for m in models.values()) else 1
+
+
 class App:
     """What the page's events and the API call: the models, shared fairly between visitors."""
 
     def __init__(self, models: dict[str, ModelEntry]):
         self.models = models
-        # Four translations at once on a GPU. On a CPU, two of different visitors, each then on one core:
-        # a second visitor waits for no one, and a visitor alone gets all cores. Eager torch cannot be
-        # given fewer threads per call, so with a model on it, one at a time.
-        cuda = any(m.translator.device.type == "cuda" for m in models.values())
-        onnx = all(m.translator.runtime == "onnx" for m in models.values())
-        self.share = FairShare(slots=4 if cuda else 2 if onnx else 1, max_wait_s=MAX_WAIT_S)
+        self.share = FairShare(slots=translation_slots(models), max_wait_s=MAX_WAIT_S)
         self.translate = on_gpu(models)
 
     def model(self, name: str) -> ModelEntry:
@@ -355,7 +358,8 @@ class App:
         return self.share.run(*visitor(request), lambda: self.infer(name, image, seed, hints))
 
     def infer(self, name: str, image: Image.Image, seed, hints: Image.Image | None = None) -> Image.Image:
-        """One translation, for a caller that already holds its turn: on one core when another runs beside it."""
+        """One translation, for a caller that already holds its turn: on one core when another turn is
+        running as it starts (chosen once: it keeps its threads if another starts later)."""
         self.model(name)
         return self.translate(name, image, seed_or_none(seed), hints, 1 if self.share.running > 1 else None)
 
@@ -667,12 +671,10 @@ def main(argv=None):
         raise SystemExit(f"No models found in {args.weights_dir} (each needs config.json and model.safetensors).")
     for notice in notices:
         print("notice:", notice.log)
-    cuda = torch.cuda.is_available() and args.device != "cpu"
     first = next(iter(models.values())).translator
     print(f"models on {first.device} ({first.runtime}): {', '.join(models)}", flush=True)
     demo = build_app(models, notices)
-    # One inference at a time on the CPU: two would fight over the same cores and both slow down.
-    demo.queue(default_concurrency_limit=4 if cuda else 1, max_size=QUEUE_SIZE)
+    demo.queue(default_concurrency_limit=translation_slots(models), max_size=QUEUE_SIZE)
     bound_queue_per_visitor(demo)
     # show_error off: the messages meant for people (gr.Error) still show; internal ones stay in the log.
     demo.launch(server_name=args.host, server_port=args.port, show_error=False, max_file_size=MAX_UPLOAD_BYTES,

@@ -96,7 +96,8 @@ class FairShare:
     def _next(self) -> Ticket | None:
         """The ticket whose turn it is: the oldest live one of the client served least recently, among
         clients with nothing running (a client's translations run one at a time)."""
-        live = {c: next((t for t in q if not t.superseded), None) for c, q in self.waiting.items() if not self.running_for.get(c)}
+        idle = [c for c in self.waiting if not self.running_for.get(c)]
+        live = {c: next((t for t in self.waiting[c] if not t.superseded), None) for c in idle}
         live = {c: t for c, t in live.items() if t is not None}
         if not live:
             return None

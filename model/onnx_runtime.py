@@ -101,8 +101,9 @@ class OnnxNetwork:
         folder = folder or cache_folder()
         digest = weights_digest(generator)
         self.threads = threads or torch.get_num_threads()
+        self.takes_hints = generator.config.hints
         self.paths = {False: folder / f"{digest}.onnx"}
-        if generator.config.hints:
+        if self.takes_hints:
             self.paths[True] = folder / f"{digest}-hints.onnx"
         for with_hints, path in self.paths.items():
             if not path.is_file():
@@ -130,7 +131,7 @@ class OnnxNetwork:
     def __call__(self, image: torch.Tensor, hints: torch.Tensor | None = None, threads: int | None = None) -> torch.Tensor:
         threads = min(threads or self.threads, self.threads)
         feeds = {"image": np.ascontiguousarray(image.float().cpu().numpy())}
-        with_hints = hints is not None and True in self.paths and bool((hints[:, 3] > 0).any())
+        with_hints = hints is not None and self.takes_hints and bool((hints[:, 3] > 0).any())
         if with_hints:
             feeds["hints"] = np.ascontiguousarray(hints.float().cpu().numpy())
         return torch.from_numpy(self.session(with_hints, threads).run(None, feeds)[0])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -30,6 +31,9 @@ def default_device() -> torch.device:
 
 
 RUNTIMES = ("auto", "onnx", "torch")
+# Seeded variations switch dropout on and seed torch's one random generator: one at a time, whatever
+# runs beside them, or two seeds at once would mix their noise.
+SEEDED = threading.Lock()
 
 
 def choose_runtime(runtime: str, device: torch.device) -> str:
@@ -122,7 +126,7 @@ class Translator:
             return self.generator(batch, hints).float().cpu()
         # Section 3.1: dropout at test time is the generator's only source of variation.
         devices = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
+        with SEEDED, torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             for m in self.dropouts:
                 m.train()

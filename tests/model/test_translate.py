@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,24 @@ def test_seeded_dropout_gives_reproducible_variations(weights):
     assert (a == b).all()
     assert np.abs(a - c).sum() > 0 and np.abs(a - plain).sum() > 0
     assert (np.asarray(t(image), dtype=int) == plain).all()  # dropout is off again afterwards
+
+
+def test_seeded_variations_from_two_threads_at_once_are_each_the_seeds_own(weights):
+    t = load_translator(weights, device="cpu")
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    alone = {s: t.translate_tensor(x, seed=s) for s in (1, 2)}
+    together = {1: [], 2: []}
+
+    def translate(seed):
+        for _ in range(20):
+            together[seed].append(t.translate_tensor(x, seed=seed))
+
+    workers = [threading.Thread(target=translate, args=(s,)) for s in (1, 2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert all(out.equal(alone[s]) for s in (1, 2) for out in together[s])
 
 
 def test_truncated_weights_give_a_clear_error(weights):
