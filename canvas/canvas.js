@@ -9,7 +9,7 @@
 // pen lifts, the finished drawing replaces the one waiting on the server.
 (() => {
   const PALETTE = element.querySelector(".live").dataset.mode === "palette";
-  const MAX_IN_FLIGHT = 2; // one translating, one waiting on the server (which runs a page's one at a time)
+  const MAX_IN_FLIGHT = 2; // one translating, one waiting on the server (which runs an address's one at a time)
   const SEND_SIZE = 256; // the model's input size: the drawing is sent at this size
   const PAGE_ID = Math.random().toString(36).slice(2); // the server's fair share tells pages apart by it
   const BUSY_RETRY_MS = 1000; // after a "busy" answer, the drawing is sent again this much later
@@ -44,7 +44,8 @@
   let background = "#fff"; // palette mode: the model's background class
   const paintings = {}; // palette mode: each model keeps its own painting (its palette is its own)
   let stroke = null;
-  let inFlight = 0;
+  let inFlight = 0; // requests counted as in flight
+  let latest = null; // the last request sent, while it is in flight
   let shown = 0; // the version of the result on show
   let pending = false; // the drawing changed since the last request went, which could not go yet
   let version = 0; // bumps with every change; a reply older than the one on show is dropped
@@ -180,10 +181,11 @@
     request();
   }
 
-  // final: the drawing as the pen lifts, which may go as one more request: it replaces on the server
-  // the one waiting there, so that the last shoe waits for the running translation only.
+  // final: the drawing as the pen lifts, which goes at once: on the server it replaces the request
+  // waiting there (the newer of two in flight), whose answer, a refusal, the server sends a second
+  // late; that one stops counting as in flight. The last shoe then waits for the running translation only.
   async function request(final = false) {
-    if (inFlight >= MAX_IN_FLIGHT + (final ? 1 : 0)) {
+    if (inFlight >= MAX_IN_FLIGHT && !(final && latest)) {
       pending = true;
       return;
     }
@@ -191,6 +193,12 @@
       showResult(null);
       return;
     }
+    if (inFlight >= MAX_IN_FLIGHT) {
+      latest.counted = false;
+      inFlight -= 1;
+    }
+    const mine = { counted: true };
+    latest = mine;
     inFlight += 1;
     pending = false;
     const sent = version;
@@ -201,18 +209,19 @@
         // another request of this page took its place on the server: its answer comes instead
       } else if (reply.busy) {
         status.textContent = reply.error;
-        setTimeout(changed, BUSY_RETRY_MS); // the same drawing, sent again once the crowd has thinned
+        if (sent === version) setTimeout(changed, BUSY_RETRY_MS); // sent again once the crowd has thinned
       } else if (reply.error) {
         if (sent === version) showError(reply.error); // else a newer drawing is on its way
       } else if (!isEmpty() && sent > shown) {
         shown = sent;
-        showResult(reply);
+        showResult(reply.result ? reply : null); // no result: the pen's lines were all erased
         if (hasHints() && !modelTakesHints()) status.textContent = modelSelect.selectedOptions[0].text + " takes no colour hints: they are left out.";
       }
     } catch (e) {
       status.textContent = "The server did not answer: " + e;
     } finally {
-      inFlight -= 1;
+      if (mine.counted) inFlight -= 1;
+      if (latest === mine) latest = null;
       if (pending) request();
     }
   }
@@ -354,8 +363,8 @@
       link.click();
     },
     random() {
-      const shown = [...element.querySelectorAll("[data-example]")].filter((b) => !b.hidden);
-      if (shown.length) loadExample(Number(shown[Math.floor(Math.random() * shown.length)].dataset.example));
+      const offered = [...element.querySelectorAll("[data-example]")].filter((b) => !b.hidden);
+      if (offered.length) loadExample(Number(offered[Math.floor(Math.random() * offered.length)].dataset.example));
     },
   };
 

@@ -172,6 +172,19 @@ def test_the_shoe_on_show_is_the_answer_to_the_finished_drawing(browser, app_url
     page.close()
 
 
+def test_lines_all_erased_leave_no_shoe_and_no_broken_image(browser, app_url):
+    errors = []
+    page = open_canvas(browser, app_url, errors=errors)
+    stroke(page, [(0.3, 0.5), (0.7, 0.5)], moves=10)
+    settle(page)
+    assert result_src(page)
+    page.locator("[data-tool=eraser]").click()
+    stroke(page, [(0.25, 0.5), (0.75, 0.5)], moves=10)  # the eraser, four pens wide, over the whole line
+    settle(page)
+    assert result_src(page) is None and not errors
+    page.close()
+
+
 def test_examples_load_and_can_be_erased_and_cleared(browser, app_url):
     errors = []
     page = open_canvas(browser, app_url, errors=errors)
