@@ -361,7 +361,11 @@ class App:
         """One translation, for a caller that already holds its turn: on one core when another turn is
         running as it starts (chosen once: it keeps its threads if another starts later)."""
         self.model(name)
-        return self.translate(name, image, seed_or_none(seed), hints, 1 if self.share.running > 1 else None)
+        return self.translate(name, image, seed_or_none(seed), hints, self.threads())
+
+    def threads(self) -> int | None:
+        """For a turn starting now: one core when another turn is running, else all."""
+        return 1 if self.share.running > 1 else None
 
     def sketch(self, name: str, drawing: Image.Image, hints: Image.Image | None = None) -> PreparedDrawing | None:
         """A drawing and the colour hints drawn over it (RGBA, or None) -> the edge map and placed hints the
@@ -403,7 +407,7 @@ class App:
         if min(photo.size) < MIN_PHOTO:
             raise InputError(f"The photo is {photo.width}x{photo.height} pixels: too small to find edges in. Use a larger one.")
         blank = np.asarray(photo.convert("L")).std() < BLANK_PHOTO_STD
-        edges = None if blank else photo_to_edges(photo, size=OUTPUT_SIZE)
+        edges = None if blank else photo_to_edges(photo, size=OUTPUT_SIZE, threads=self.threads())
         if blank or (np.asarray(edges.convert("L")) < 128).sum() < MIN_EDGE_PIXELS:
             raise InputError("No edges were found in the photo: it looks blank. Use a photo of a shoe (or anything) with visible outlines.")
         return edges

@@ -33,10 +33,10 @@ def edge_detector(folder: str | Path = EDGE_DETECTOR):
     return load_translator(folder, device="cpu")
 
 
-def edge_probability(photo: Image.Image, size: int = 256, detector=None) -> np.ndarray:
-    """The detector's per-pixel edge probability, (size, size) in [0, 1]."""
+def edge_probability(photo: Image.Image, size: int = 256, detector=None, threads: int | None = None) -> np.ndarray:
+    """The detector's per-pixel edge probability, (size, size) in [0, 1]; threads: see Translator."""
     detector = detector or edge_detector()
-    out = detector(to_rgb(photo).resize((size, size), Image.Resampling.BICUBIC))
+    out = detector(to_rgb(photo).resize((size, size), Image.Resampling.BICUBIC), threads=threads)
     return 1.0 - np.asarray(out.convert("L"), dtype=np.float64) / 255.0
 
 
@@ -83,10 +83,10 @@ def canny_edges(photo: Image.Image, size: int = 256, sigma: float = 2.0, min_len
     return lines_image(lines)
 
 
-def photo_to_edges(photo: Image.Image, size: int = 256, detector=None) -> Image.Image:
+def photo_to_edges(photo: Image.Image, size: int = 256, detector=None, threads: int | None = None) -> Image.Image:
     """A photo -> a size x size edge map (black 1-pixel lines on white): the learned detector, else Canny."""
     detector = detector or edge_detector()
     if detector is None:
         return canny_edges(photo, size)
     threshold = float(detector.meta.get("threshold", 0.5))
-    return lines_image(postprocess_edges(edge_probability(photo, size, detector), threshold))
+    return lines_image(postprocess_edges(edge_probability(photo, size, detector, threads), threshold))

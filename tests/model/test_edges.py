@@ -18,6 +18,7 @@ def test_photo_to_edges_gives_thin_black_lines_on_white():
     assert edges.size == (256, 256) and edges.mode == "RGB"
     assert set(np.unique(np.asarray(edges))) <= {0, 255}
     assert 300 < lines.sum() < 2000 and is_thin(lines)
+    assert photo_to_edges(photo, size=256, threads=1).tobytes() == edges.tobytes()  # on one core, beside another visitor
     assert not lines[:20].any() and not lines[-20:].any()  # only the ellipse's outline
 
 
