@@ -91,6 +91,16 @@ def cache_folder() -> Path:
     return Path(os.environ.get("PIX2PIX_CACHE") or Path.home() / ".cache" / "pix2pix") / "onnx"
 
 
+def open_session(path: Path, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxNetwork:
     """Runs a generator's ONNX graphs with ONNX Runtime on the CPU: (image[, hints]) arrays in, output out.
 
@@ -114,19 +124,13 @@ class OnnxNetwork:
             self.session(with_hints, self.threads)
 
     def session(self, with_hints: bool, threads: int):
-        if (with_hints, threads) in self.sessions:  # the common case: no lock, which a session being made holds
-            return self.sessions[with_hints, threads]
-        with self.lock:
-            if (with_hints, threads) not in self.sessions:
-                import onnxruntime as ort
-
-                options = ort.SessionOptions()
-                options.intra_op_num_threads = threads
-                options.inter_op_num_threads = 1
-                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                self.sessions[with_hints, threads] = ort.InferenceSession(str(self.paths[with_hints]), options,
-                                                                          providers=["CPUExecutionProvider"])  # fmt: skip
-            return self.sessions[with_hints, threads]
+        """The session of one graph at a thread count, made on first use."""
+        key = (with_hints, threads)
+        if key not in self.sessions:  # checked again under the lock, which a session being made holds
+            with self.lock:
+                if key not in self.sessions:
+                    self.sessions[key] = open_session(self.paths[with_hints], threads)
+        return self.sessions[key]
 
     def __call__(self, image: torch.Tensor, hints: torch.Tensor | None = None, threads: int | None = None) -> torch.Tensor:
         threads = min(threads or self.threads, self.threads)
