@@ -2,6 +2,7 @@
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -299,3 +300,21 @@ def test_a_label_map_outside_the_palette_is_refused_and_transparency_is_the_back
     assert "not a label map" in live.snapped_label_map(app.data_url(grey), "facades")["error"]
     reply = live.translate_drawing(painted, None, "facades", "0")
     assert reply["result"].startswith("data:image/jpeg") and colours_of(app.decode_drawing(reply["edges"])) == {palette["background"], palette["window"]}
+
+
+def test_two_visitors_translate_at_once_on_onnx_runtime_and_one_at_a_time_on_eager_torch(tiny_weights_dir):
+    pytest.importorskip("onnxruntime")
+    fast, _ = app.discover_models(tiny_weights_dir, {}, "cpu", runtime="onnx")
+    eager, _ = app.discover_models(tiny_weights_dir, {}, "cpu", runtime="torch")
+    assert app.App(fast).share.slots == 2 and app.App(eager).share.slots == 1
+    two, other_runs, done = app.App(fast), threading.Event(), threading.Event()
+    alone = two.translate_drawing(drawing_url(), None, "edges2shoes", "0")
+    other = threading.Thread(target=two.share.run, args=("10.0.0.2", "other", lambda: (other_runs.set(), done.wait(10))))
+    other.start()
+    other_runs.wait(10)  # another visitor's turn is running
+    beside = two.translate_drawing(drawing_url(), None, "edges2shoes", "0")
+    done.set()
+    other.join()
+    network = fast["edges2shoes"].translator.onnx
+    assert (False, 1) in network.sessions  # its one-core session (on a one-core machine, its only one)
+    assert beside["result"] == alone["result"]  # on one core, the same shoe
