@@ -1,0 +1,251 @@
+"""Where a live shoe's time goes, on the network's side and on the page's.
+
+    python -m research.live_canvas_costs network [--weights weights/edges2shoes]
+    python -m research.live_canvas_costs page [--weights-dir weights]
+
+(from the checkout: the page study drives the app with scripts/app_process.py and scripts/browser.py)
+
+network: ONNX Runtime's per-operator profile of the generator at one and two threads; two rewrites
+of its transposed convolutions that give the same outputs (four 2x2 convolutions, one per output
+phase; one 3x3 convolution to four times the channels, then a pixel shuffle), timed against the
+exported graph; one session of one thread called from two threads at once against one call at a
+time on two threads; and the memory a second session of a graph costs.
+
+page: headless Chromium. What a 512-px canvas's hint layer costs to draw with and without its
+shadow; then the app (on one thread, as the browser test runs it), drawn on with strokes of 40
+moves: the pen's move rate when each move is followed by a fixed 16 ms wait (the harness before)
+and when moves come due every 16 ms (scripts/browser.stroke), the shoes per second in each case,
+and the server's share of a request (request sent to first byte of the answer).
+Not a test: it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import copy
+import json
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from model import load_generator
+from model.networks import inference_network
+from model.onnx_runtime import OPSET, open_session
+
+ROOT = Path(__file__).resolve().parents[1]
+TAPS = {0: (3, 1), 1: (2, 0)}  # output parity -> the 4x4 kernel's rows (or columns) for input offsets -1/0 or 0/+1
+
+
+class PhaseConvs(nn.Module):
+    """ConvTranspose2d(4, stride 2, padding 1) as four 2x2 convolutions, one per output phase."""
+
+    def __init__(self, t: nn.ConvTranspose2d):
+        super().__init__()
+        w = t.weight.detach()
+        self.cout = w.shape[1]
+        self.weights = [w[:, :, list(TAPS[a])][:, :, :, list(TAPS[b])].permute(1, 0, 2, 3).contiguous()
+                        for a in (0, 1) for b in (0, 1)]  # fmt: skip
+        self.bias = None if t.bias is None else t.bias.detach()
+
+    def forward(self, x):
+        n, _, h, w = x.shape
+        outs = [F.conv2d(F.pad(x, (1 - b, b, 1 - a, a)), self.weights[2 * a + b], self.bias) for a in (0, 1) for b in (0, 1)]
+        y = torch.stack(outs, 1).view(n, 2, 2, self.cout, h, w)
+        return y.permute(0, 3, 4, 1, 5, 2).reshape(n, self.cout, 2 * h, 2 * w)
+
+
+class SubPixel(nn.Module):
+    """ConvTranspose2d(4, stride 2, padding 1) as a 3x3 convolution to 4x the channels, then a pixel shuffle."""
+
+    def __init__(self, t: nn.ConvTranspose2d):
+        super().__init__()
+        w = t.weight.detach()
+        cin, cout = w.shape[:2]
+        kernel = torch.zeros(cout, 2, 2, cin, 3, 3)
+        offsets = {0: (0, 1), 1: (1, 2)}  # parity -> the 3x3 kernel's rows (or columns) the taps go to
+        for a in (0, 1):
+            for b in (0, 1):
+                for dy, ky in zip(offsets[a], TAPS[a]):
+                    for dx, kx in zip(offsets[b], TAPS[b]):
+                        kernel[:, a, b, :, dy, dx] = w[:, :, ky, kx].t()
+        self.conv = nn.Conv2d(cin, 4 * cout, 3, 1, 1, bias=t.bias is not None)
+        self.conv.weight.data = kernel.reshape(4 * cout, cin, 3, 3)
+        if t.bias is not None:
+            self.conv.bias.data = t.bias.detach().repeat_interleave(4)
+
+    def forward(self, x):
+        return F.pixel_shuffle(self.conv(x), 2)
+
+
+def rewritten(net: nn.Module, kind) -> nn.Module:
+    net = copy.deepcopy(net)
+    for module in list(net.modules()):
+        for name, child in module.named_children():
+            if isinstance(child, nn.ConvTranspose2d):
+                setattr(module, name, kind(child))
+    return net
+
+
+def median_ms(run, repeats=20, blocks=3) -> float:
+    times = []
+    for _ in range(blocks):
+        time.sleep(0.3)
+        run()
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
+def operator_profile(path: Path, x: np.ndarray, threads: int) -> None:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.enable_profiling = threads, True
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    runs = 40
+    for _ in range(runs):
+        session.run(None, {"image": x})
+    profile = Path(session.end_profiling())
+    events = json.loads(profile.read_text())
+    profile.unlink()
+    by_op = collections.Counter()
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            by_op[e["args"]["op_name"]] += e["dur"] / 1000 / runs
+    print(f"  {threads} thread(s): network {sum(by_op.values()):.1f} ms; " + ", ".join(f"{op} {ms:.2f}" for op, ms in by_op.most_common(4)))
+
+
+def throughput(run, callers: int, seconds: float = 3.0) -> float:
+    done, stop = [0] * callers, time.perf_counter() + seconds
+
+    def loop(k):
+        while time.perf_counter() < stop:
+            run()
+            done[k] += 1
+
+    workers = [threading.Thread(target=loop, args=(k,)) for k in range(callers)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return sum(done) / seconds
+
+
+def network(args) -> None:
+    generator, _ = load_generator(args.weights)
+    net = inference_network(generator).float().eval()
+    x = torch.rand(1, generator.config.in_channels, generator.config.image_size, generator.config.image_size) * 2 - 1
+    folder = Path(tempfile.mkdtemp())
+    paths = {}
+    for name, model in {"exported": net, "four 2x2 convolutions": rewritten(net, PhaseConvs),
+                        "3x3 convolution + pixel shuffle": rewritten(net, SubPixel)}.items():  # fmt: skip
+        with torch.no_grad():
+            difference = (model(x) - net(x)).abs().max().item()
+        paths[name] = folder / f"{len(paths)}.onnx"
+        torch.onnx.export(model, (x,), paths[name], opset_version=OPSET, dynamo=False, input_names=["image"])
+        print(f"{name}: max abs difference from eager {difference:.1e}")
+    xn = x.numpy()
+    print("ONNX Runtime's profile, milliseconds a run:")
+    for threads in (1, 2):
+        operator_profile(paths["exported"], xn, threads)
+    print("median ms of a run, one and two threads:")
+    for name, path in paths.items():
+        times = [median_ms(lambda s=open_session(path, t): s.run(None, {"image": xn})) for t in (1, 2)]
+        print(f"  {name}: {times[0]:.1f}, {times[1]:.1f}")
+    one, two = open_session(paths["exported"], 1), open_session(paths["exported"], 2)
+    print(f"translations a second: one at a time on two threads {throughput(lambda: two.run(None, {'image': xn}), 1):.0f}; "
+          f"a one-thread session called from two threads at once {throughput(lambda: one.run(None, {'image': xn}), 2):.0f}")  # fmt: skip
+    before = resident_mb()
+    extra = open_session(paths["exported"], 1)
+    extra.run(None, {"image": xn})
+    print(f"a second session of the graph: +{resident_mb() - before:.0f} MB resident")
+
+
+def resident_mb() -> float:
+    """This process's resident memory (Linux)."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 1e6
+
+
+def page(args) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from scripts.app_process import start_app, stop_app
+    from scripts.browser import CHROMIUM, LAUNCH_ARGS, SHOE, open_canvas, settle, stroke
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        blank = browser.new_page()
+        print("a 512-px hint layer drawn onto the canvas, ms: " + json.dumps(blank.evaluate(SHADOW_COST)))
+        proc, url = start_app(Path(args.weights_dir))
+        try:
+            drawing = open_canvas(browser, url)
+            for label, draw in (("a fixed 16 ms wait after each move", fixed_wait_stroke), ("moves due every 16 ms", stroke)):
+                print(f"{label}: " + pen_and_shoes(drawing, draw, SHOE, settle))
+        finally:
+            stop_app(proc)
+        browser.close()
+
+
+SHADOW_COST = """() => {
+  const canvas = document.createElement('canvas'); canvas.width = canvas.height = 512;
+  const ctx = canvas.getContext('2d');
+  const hints = document.createElement('canvas'); hints.width = hints.height = 512;
+  const time = (draw) => { const s = performance.now(); for (let i = 0; i < 50; i++) { draw(); ctx.getImageData(0, 0, 1, 1); } return (performance.now() - s) / 50; };
+  const plain = time(() => ctx.drawImage(hints, 0, 0));
+  const shadow = time(() => { ctx.save(); ctx.shadowColor = 'rgba(0,0,0,0.45)'; ctx.shadowBlur = 3; ctx.drawImage(hints, 0, 0); ctx.restore(); });
+  return {plain: +plain.toFixed(2), with_shadow: +shadow.toFixed(2)};
+}"""
+
+
+def fixed_wait_stroke(page, points, moves=40, move_ms=16):
+    """The harness before: a stroke through points, each move followed by a wait of move_ms."""
+    box = page.locator("#sketch canvas").bounding_box()
+    at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for k in range(1, moves + 1):
+        t = k / moves * (len(at) - 1)
+        i = min(int(t), len(at) - 2)
+        (x0, y0), (x1, y1) = at[i], at[i + 1]
+        page.mouse.move(x0 + (t - i) * (x1 - x0), y0 + (t - i) * (y1 - y0))
+        page.wait_for_timeout(move_ms)
+    page.mouse.up()
+
+
+def pen_and_shoes(page, draw, shoe, settle, strokes=6) -> str:
+    page.evaluate("performance.setResourceTimingBufferSize(10000); performance.clearResourceTimings()")
+    moves, shoes = [], []
+    for k in range(strokes):
+        draw(page, [(x, y + 0.02 * k) for x, y in shoe])
+        t = settle(page)
+        down, up = t["downs"][-1], t["ups"][-1]
+        moves.append(len([m for m in t["moves"] if down < m <= up]) * 1000 / (up - down))
+        shoes.append(len([r for r in t["results"] if down < r <= up]) * 1000 / (up - down))
+    server = page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.includes('component_server'))"
+                           ".map(e => e.responseStart - e.requestStart)")  # fmt: skip
+    return (f"the pen moved {statistics.median(moves):.0f} times a second, {statistics.median(shoes):.1f} shoes a second; "
+            f"request sent to first byte of the answer {statistics.median(server):.1f} ms median")  # fmt: skip
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("what", choices=["network", "page"])
+    p.add_argument("--weights", default=str(ROOT / "weights" / "edges2shoes"))
+    p.add_argument("--weights-dir", default=str(ROOT / "weights"))
+    args = p.parse_args()
+    torch.set_num_threads(2)
+    network(args) if args.what == "network" else page(args)
+
+
+if __name__ == "__main__":
+    main()
