@@ -38,7 +38,7 @@ from starlette.middleware import Middleware  # noqa: E402
 from PIL import Image, UnidentifiedImageError
 
 from fair_share import Busy, FairShare, Superseded
-from model import Translator, WeightsError, load_translator
+from model import Stop, Stopped, Translator, WeightsError, load_translator
 from model.edges import photo_to_edges
 from model.hints import HINT_COLOURS, has_alpha, has_hints
 from model.labels import NotALabelMap, prepare_label_map
@@ -303,15 +303,25 @@ def bound_queue_per_visitor(demo: gr.Blocks, limit: int = QUEUED_PER_VISITOR) ->
 
 
 def on_gpu(models: dict[str, ModelEntry]):
-    """translate(name, image, seed, hints, threads) with the served models. On a ZeroGPU Space it runs
-    inside spaces.GPU, which attaches a GPU for each call in a forked worker: only the arguments
-    (a name, images, a seed, a thread count) travel to it; the models are already there."""
+    """translate(name, image, seed, hints, threads, stop) with the served models. On a ZeroGPU Space it
+    runs inside spaces.GPU, which attaches a GPU for each call in a forked worker: only the arguments
+    (a name, images, a seed, a thread count) travel to it; the models are already there. The stop
+    stays behind (a GPU translation takes milliseconds): it is checked before the call."""
 
     def translate(name: str, image: Image.Image, seed: int | None, hints: Image.Image | None,
-                  threads: int | None = None) -> Image.Image:  # fmt: skip
-        return models[name].translator(image, seed=seed, hints=hints, threads=threads)
+                  threads: int | None = None, stop: Stop | None = None) -> Image.Image:  # fmt: skip
+        return models[name].translator(image, seed=seed, hints=hints, threads=threads, stop=stop)
 
-    return spaces.GPU(duration=ZERO_GPU_SECONDS)(translate) if ZERO_GPU else translate
+    if not ZERO_GPU:
+        return translate
+    on_zero_gpu = spaces.GPU(duration=ZERO_GPU_SECONDS)(translate)
+
+    def translate_on_zero_gpu(name, image, seed, hints, threads=None, stop: Stop | None = None) -> Image.Image:
+        if stop is not None:
+            stop.check()
+        return on_zero_gpu(name, image, seed, hints, threads)
+
+    return translate_on_zero_gpu
 
 
 def visitor(request: gr.Request | None, page: str | None = None) -> tuple[str, str]:
@@ -357,11 +367,13 @@ class App:
         visitor's turn does not come in time, Superseded when a newer request took this one's place."""
         return self.share.run(*visitor(request), lambda: self.infer(name, image, seed, hints))
 
-    def infer(self, name: str, image: Image.Image, seed, hints: Image.Image | None = None) -> Image.Image:
+    def infer(self, name: str, image: Image.Image, seed, hints: Image.Image | None = None,
+              stop: Stop | None = None) -> Image.Image:  # fmt: skip
         """One translation, for a caller that already holds its turn: on one core when another turn is
-        running as it starts (chosen once: it keeps its threads if another starts later)."""
+        running as it starts (chosen once: it keeps its threads if another starts later). stop: see
+        model.stopping."""
         self.model(name)
-        return self.translate(name, image, seed_or_none(seed), hints, self.threads())
+        return self.translate(name, image, seed_or_none(seed), hints, self.threads(), stop)
 
     def threads(self) -> int | None:
         """For a turn starting now: one core when another turn is running, else all."""
@@ -413,20 +425,26 @@ class App:
         return edges
 
     def translate_drawing(self, drawing: str, hints: str | None, model_name: str, seed, page: str | None = None,
-                          request: gr.Request | None = None) -> dict:  # fmt: skip
+                          number=0, final=False, request: gr.Request | None = None) -> dict:  # fmt: skip
         """The live canvas's server function: PNG data URLs of the drawing and its colour hints (or None) in;
         the shoe and what the model saw (the edge map, hints painted over it), as data URLs. A request
         that a newer one of the same page replaced while it waited gets {"superseded": True}.
         The whole request waits for its turn, decoding included: a crowd of requests then waits
-        without taking the CPU from the one being served."""
+        without taking the CPU from the one being served.
+        number: the page's count of its drawings, so that a request overtaken on the way by a newer
+        one is refused. final (the drawing as the pen lifts): the page's running translation, of an
+        older drawing, stops, and answers {"superseded": True} too; the finished drawing waits for no
+        one of its page."""
+        stop, number = Stop(), number if type(number) is int else 0
+        reply = functools.partial(self.drawing_reply, drawing, hints, model_name, seed, stop)
         try:
-            return self.share.run(*visitor(request, page), lambda: self.drawing_reply(drawing, hints, model_name, seed))
-        except Superseded:
+            return self.share.run(*visitor(request, page), reply, number, stop, preempts=final is True)
+        except (Superseded, Stopped):
             return {"superseded": True}
         except Busy:
             return {"error": BUSY_MESSAGE, "busy": True}
 
-    def drawing_reply(self, drawing: str, hints: str | None, model_name: str, seed) -> dict:
+    def drawing_reply(self, drawing: str, hints: str | None, model_name: str, seed, stop: Stop | None = None) -> dict:
         """A canvas's drawing (or painted label map) -> the result and what the model saw, or an error."""
         try:
             if self.model(model_name).kind == "labels":
@@ -437,7 +455,8 @@ class App:
                 if sketch is None:
                     return {"result": None, "edges": None}
                 picture, hint_image, seen = sketch.edges, sketch.hints, sketch.seen
-            return {"result": data_url(self.infer(model_name, picture, seed, hint_image), "JPEG"), "edges": data_url(seen)}
+            result = self.infer(model_name, picture, seed, hint_image, stop)
+            return {"result": data_url(result, "JPEG"), "edges": data_url(seen)}
         except InputError as e:
             return {"error": str(e)}
 
@@ -538,7 +557,8 @@ def build_canvas_tab(app: App, kind: str) -> None:
     # argument itself when there is one).
     # A parameter typed gr.Request gets the HTTP request: who is asking, for the fair share. Async: see held_back.
     async def translate_drawing(args: list, request: gr.Request) -> dict:
-        if not isinstance(args, list) or len(args) not in (4, 5):  # drawing, hints, model, seed (, page id)
+        # drawing, hints, model, seed (, page id, the drawing's number, final)
+        if not isinstance(args, list) or not 4 <= len(args) <= 7:
             return {"error": NOT_UNDERSTOOD}
         return await held_back(lambda: app.translate_drawing(*args, request=request))
 

@@ -8,8 +8,12 @@ so the page's own JavaScript was all that kept one client from crowding out the 
   recently (one that was not waiting at all comes first), so a client holding many connections
   waits for its turn like anyone else, and another visitor waits for at most the translation
   that is running;
-- a visitor's newest request replaces its older waiting one (the newest drawing wins), and each
-  client has at most `per_client` requests waiting;
+- a page's newest request replaces its older waiting one (the newest drawing wins), and each
+  client has at most `per_client` requests waiting. A page numbers its drawings (`order`), so a
+  request that arrives after a newer one of its page is refused at once;
+- a request that `preempts` (the drawing as the pen lifts) also stops its page's running one, of an
+  older drawing, whose answer no one wants any more, through the `stop` (anything with request())
+  that one was given; if its own drawing is running already, it is refused at once;
 - a request that waits longer than `max_wait_s` gets a "busy" answer instead of a translation.
 """
 
@@ -26,12 +30,14 @@ class Busy(Exception):
 
 
 class Superseded(Exception):
-    """A newer request of the same visitor took this one's place."""
+    """A newer request of the same page took this one's place, or the same drawing is running already."""
 
 
 @dataclass(eq=False)
 class Ticket:
     session: str
+    order: int = 0  # the page's number for its drawing: a higher one is newer
+    stop: object = None  # request() ends the work early
     superseded: bool = False
     since: float = field(default_factory=time.monotonic)
 
@@ -45,10 +51,12 @@ class FairShare:
         self.turns_given = 0
         self.running = 0
         self.running_for: dict[str, int] = {}  # translations running now, by client
+        self.running_tickets: list[Ticket] = []
 
-    def run(self, client: str, session: str, fn):
-        """fn() when this visitor's turn comes; Busy or Superseded when it does not."""
-        ticket = self._enter(client, session)
+    def run(self, client: str, session: str, fn, order: int = 0, stop=None, preempts: bool = False):
+        """fn() when this visitor's turn comes; Busy or Superseded when it does not. order, stop,
+        preempts: see the module's notes."""
+        ticket = self._enter(client, session, Ticket(session, order, stop), preempts)
         try:
             self._wait_for_turn(client, ticket)
         except (Busy, Superseded):
@@ -60,22 +68,29 @@ class FairShare:
             with self.cond:
                 self.running -= 1
                 self.running_for[client] -= 1
+                self.running_tickets.remove(ticket)
                 self._forget_if_idle(client)
                 self.cond.notify_all()
 
-    def _enter(self, client: str, session: str) -> Ticket:
+    def _enter(self, client: str, session: str, ticket: Ticket, preempts: bool) -> Ticket:
         with self.cond:
             queue = self.waiting.setdefault(client, deque())
-            for older in queue:
-                if older.session == session:
-                    older.superseded = True
-            live = sum(not t.superseded for t in queue)
+            waiting = [t for t in queue if t.session == session and not t.superseded]
+            running = [t for t in self.running_tickets if t.session == session]
+            stale = any(t.order > ticket.order for t in waiting + running)
+            if stale or (preempts and any(t.order == ticket.order for t in running)):
+                self._forget_if_idle(client)
+                raise Superseded()
+            live = sum(not t.superseded for t in queue) - len(waiting)
             if live >= self.per_client:
-                if not queue:
-                    del self.waiting[client]
+                self._forget_if_idle(client)
                 raise Busy(f"{live} requests from this address are already waiting")
-            ticket = Ticket(session)
+            for older in waiting:
+                older.superseded = True
             queue.append(ticket)
+            for older in running if preempts else []:
+                if older.stop is not None:
+                    older.stop.request()
             self.cond.notify_all()  # a superseded ticket's waiter must wake up and leave
             return ticket
 
@@ -86,7 +101,7 @@ class FairShare:
                 if ticket.superseded:
                     raise Superseded()
                 if self.running < self.slots and self._next() is ticket:
-                    self._take(client)
+                    self._take(client, ticket)
                     return
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -104,7 +119,7 @@ class FairShare:
         client = min(live, key=lambda c: (self.last_turn.get(c, -1), live[c].since))
         return live[client]
 
-    def _take(self, client: str) -> None:
+    def _take(self, client: str, ticket: Ticket) -> None:
         """This client's oldest live ticket runs now."""
         queue = self.waiting[client]
         while queue and queue[0].superseded:
@@ -114,6 +129,7 @@ class FairShare:
         self.last_turn[client] = self.turns_given
         self.running += 1
         self.running_for[client] = self.running_for.get(client, 0) + 1
+        self.running_tickets.append(ticket)
 
     def _leave(self, client: str, ticket: Ticket) -> None:
         with self.cond:

@@ -5,8 +5,9 @@
 // touch and stylus all work. While the pen moves, the drawing is sent to server.translate_drawing
 // as a small PNG, and each result is painted as it arrives. Two requests are in flight at most: the
 // server translates one while the next waits there, so it never waits for the browser. A drawing
-// made meanwhile is sent when one comes back, so stale drawings are dropped, never queued; as the
-// pen lifts, the finished drawing replaces the one waiting on the server.
+// made meanwhile is sent when one comes back, so stale drawings are dropped, never queued. As the
+// pen lifts, the finished drawing goes at once: on the server it replaces the one waiting there and
+// stops the translation of an older one, so its shoe waits for no one of this page.
 (() => {
   const PALETTE = element.querySelector(".live").dataset.mode === "palette";
   const MAX_IN_FLIGHT = 2; // one translating, one waiting on the server (which runs an address's one at a time)
@@ -44,8 +45,7 @@
   let background = "#fff"; // palette mode: the model's background class
   const paintings = {}; // palette mode: each model keeps its own painting (its palette is its own)
   let stroke = null;
-  let inFlight = 0; // requests counted as in flight
-  let latest = null; // the last request sent, while it is in flight
+  const inFlight = new Set(); // requests counted as in flight, each with the version it carries
   let shown = 0; // the version of the result on show
   let pending = false; // the drawing changed since the last request went, which could not go yet
   let version = 0; // bumps with every change; a reply older than the one on show is dropped
@@ -181,11 +181,11 @@
     request();
   }
 
-  // final: the drawing as the pen lifts, which goes at once: on the server it replaces the request
-  // waiting there (the newer of two in flight), whose answer, a refusal, the server sends a second
-  // late; that one stops counting as in flight. The last shoe then waits for the running translation only.
+  // final: the drawing as the pen lifts, which goes at once. The server refuses the older requests in
+  // flight (it stops the running one, drops the waiting one) or has answered them already; their
+  // refusals come a second late, so they stop counting as in flight.
   async function request(final = false) {
-    if (inFlight >= MAX_IN_FLIGHT && !(final && latest)) {
+    if (inFlight.size >= MAX_IN_FLIGHT && !final) {
       pending = true;
       return;
     }
@@ -193,18 +193,15 @@
       showResult(null);
       return;
     }
-    if (inFlight >= MAX_IN_FLIGHT) {
-      latest.counted = false;
-      inFlight -= 1;
-    }
-    const mine = { counted: true };
-    latest = mine;
-    inFlight += 1;
-    pending = false;
+    if (final) inFlight.clear();
     const sent = version;
+    const mine = { sent };
+    inFlight.add(mine);
+    pending = false;
     const [drawing, hintImage] = snapshot();
     try {
-      const reply = await server.translate_drawing(drawing, hintImage, modelSelect.value, seedInput.value || "0", PAGE_ID);
+      const seed = seedInput.value || "0";
+      const reply = await server.translate_drawing(drawing, hintImage, modelSelect.value, seed, PAGE_ID, sent, final);
       if (reply.superseded) {
         // another request of this page took its place on the server: its answer comes instead
       } else if (reply.busy) {
@@ -214,14 +211,14 @@
         if (sent === version) showError(reply.error); // else a newer drawing is on its way
       } else if (!isEmpty() && sent > shown) {
         shown = sent;
+        for (const r of inFlight) if (r.sent <= sent) inFlight.delete(r); // their answers would be older than this one
         showResult(reply.result ? reply : null); // no result: the pen's lines were all erased
         if (hasHints() && !modelTakesHints()) status.textContent = modelSelect.selectedOptions[0].text + " takes no colour hints: they are left out.";
       }
     } catch (e) {
       status.textContent = "The server did not answer: " + e;
     } finally {
-      if (mine.counted) inFlight -= 1;
-      if (latest === mine) latest = null;
+      inFlight.delete(mine);
       if (pending) request();
     }
   }
@@ -273,8 +270,10 @@
     show();
     changed();
   });
+  // As the pen lifts: the finished drawing goes at once if it has not gone yet, or if it went but waits
+  // on the server behind an older one (two in flight); else it is the one being translated.
   const end = () => {
-    if (stroke && pending) request(true); // else the finished drawing was sent already
+    if (stroke && (pending || inFlight.size >= MAX_IN_FLIGHT)) request(true);
     stroke = null;
   };
   canvas.addEventListener("pointerup", end);

@@ -1,11 +1,12 @@
 """pix2pix networks and inference. Knows nothing of training or of the app."""
 
 from .networks import DiscriminatorConfig, GeneratorConfig, PatchDiscriminator, UNetGenerator, count_parameters
+from .stopping import Stop, Stopped
 from .weights import WeightsError, load_generator, save_generator
 
 __all__ = [
     "DiscriminatorConfig", "GeneratorConfig", "PatchDiscriminator", "UNetGenerator", "count_parameters",
-    "Translator", "load_translator", "WeightsError", "load_generator", "save_generator",
+    "Translator", "load_translator", "WeightsError", "load_generator", "save_generator", "Stop", "Stopped",
 ]  # fmt: skip
 
 

@@ -29,6 +29,7 @@ import torch.nn as nn
 
 from .files import atomic_write
 from .networks import GeneratorConfig, UNetGenerator, inference_network
+from .stopping import Stop
 
 FORMAT = 1  # bump when the export changes, so that cached graphs are made again
 OPSET = 18
@@ -132,13 +133,24 @@ class OnnxNetwork:
                     self.sessions[key] = open_session(self.paths[with_hints], threads)
         return self.sessions[key]
 
-    def __call__(self, image: torch.Tensor, hints: torch.Tensor | None = None, threads: int | None = None) -> torch.Tensor:
+    def __call__(self, image: torch.Tensor, hints: torch.Tensor | None = None, threads: int | None = None,
+                 stop: Stop | None = None) -> torch.Tensor:  # fmt: skip
+        """stop: a Stop whose request() ends the run between two operators, raising Stopped."""
+        import onnxruntime as ort
+
         threads = min(threads or self.threads, self.threads)
         feeds = {"image": np.ascontiguousarray(image.float().cpu().numpy())}
         with_hints = hints is not None and self.takes_hints and bool((hints[:, 3] > 0).any())
         if with_hints:
             feeds["hints"] = np.ascontiguousarray(hints.float().cpu().numpy())
-        return torch.from_numpy(self.session(with_hints, threads).run(None, feeds)[0])
+        session, run_options = self.session(with_hints, threads), ort.RunOptions()
+        stop = stop or Stop()
+        with stop.watching(run_options):
+            try:
+                return torch.from_numpy(session.run(None, feeds, run_options)[0])
+            except Exception:
+                stop.check()  # ONNX Runtime's own error for a terminated run says only "FAIL"
+                raise
 
 
 def main(argv=None) -> int:

@@ -24,6 +24,7 @@ from .hints import has_alpha, hints_to_tensor
 from .images import to_pil, to_rgb, to_tensor
 from .files import IMAGE_SUFFIXES, open_image
 from .networks import UNetGenerator, inference_network
+from .stopping import Stop
 from .weights import load_generator
 
 def default_device() -> torch.device:
@@ -111,15 +112,18 @@ class Translator:
 
     @torch.inference_mode()
     def translate_tensor(self, batch: torch.Tensor, seed: int | None = None, hints: torch.Tensor | None = None,
-                         threads: int | None = None) -> torch.Tensor:  # fmt: skip
+                         threads: int | None = None, stop: Stop | None = None) -> torch.Tensor:  # fmt: skip
         """(N, C, size, size) in [-1, 1] -> (N, C_out, size, size). seed switches dropout noise on.
 
         hints: (N, 4, size, size) colours and mask (model.hints), for models with hint channels.
         threads: at most this many CPU threads, for a translation that shares the CPU with another;
         ONNX Runtime only (torch's threads are the whole process's).
+        stop: a model.Stop; its request() ends the translation early with Stopped (model.stopping).
         """
         if seed is None and self.onnx is not None:
-            return self.onnx(batch, hints, threads)
+            return self.onnx(batch, hints, threads, stop)
+        if stop is not None:
+            stop.check()
         batch = batch.to(self.device).contiguous(memory_format=torch.channels_last)
         hints = None if hints is None else hints.to(self.device).contiguous(memory_format=torch.channels_last)
         if seed is None:
@@ -127,6 +131,8 @@ class Translator:
         # Section 3.1: dropout at test time is the generator's only source of variation.
         devices = [self.device] if self.device.type == "cuda" else []
         with SEEDED, torch.random.fork_rng(devices=devices):
+            if stop is not None:  # it may have come while this waited for the lock
+                stop.check()
             torch.manual_seed(seed)
             for m in self.dropouts:
                 m.train()
@@ -137,11 +143,11 @@ class Translator:
                     m.eval()
 
     def __call__(self, image: Image.Image, seed: int | None = None, hints: Image.Image | None = None,
-                 threads: int | None = None) -> Image.Image:  # fmt: skip
+                 threads: int | None = None, stop: Stop | None = None) -> Image.Image:  # fmt: skip
         """hints: an RGBA image the size of image; its opaque pixels ask for their colour there.
-        threads: see translate_tensor."""
+        threads, stop: see translate_tensor."""
         hint_tensor = None if hints is None else self.preprocess_hints(hints, image.size)[None]
-        out = to_pil(self.translate_tensor(self.preprocess(image)[None], seed, hint_tensor, threads)[0])
+        out = to_pil(self.translate_tensor(self.preprocess(image)[None], seed, hint_tensor, threads, stop)[0])
         return out if out.size == image.size else out.resize(image.size, Image.Resampling.BICUBIC)
 
 

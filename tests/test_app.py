@@ -3,6 +3,7 @@
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -318,3 +319,31 @@ def test_two_visitors_translate_at_once_on_onnx_runtime_and_one_at_a_time_on_eag
     network = fast["edges2shoes"].translator.onnx
     assert (False, 1) in network.sessions  # its one-core session (on a one-core machine, its only one)
     assert beside["result"] == alone["result"]  # on one core, the same shoe
+
+
+def test_the_finished_drawing_stops_its_pages_running_translation_of_an_older_one(tiny_weights_dir):
+    models, _ = app.discover_models(tiny_weights_dir, {}, "cpu")
+    live = app.App(models)
+    translate, stops = live.translate, []
+
+    def first_runs_until_stopped(name, image, seed, hints, threads, stop):
+        stops.append(stop)
+        for _ in range(5000 if len(stops) == 1 else 0):  # the first one runs long, unless stopped
+            stop.check()
+            time.sleep(0.001)
+        return translate(name, image, seed, hints, threads, stop)
+
+    live.translate, replies = first_runs_until_stopped, {}
+    drawing = drawing_url()
+
+    def send(name, number, final=False):
+        replies[name] = live.translate_drawing(drawing, None, "edges2shoes", "0", "page", number, final)
+
+    older = threading.Thread(target=send, args=("older", 1))
+    older.start()
+    while not stops:
+        time.sleep(0.001)
+    send("finished", 2, final=True)
+    older.join()
+    assert replies["older"] == {"superseded": True}
+    assert replies["finished"]["result"].startswith("data:image/jpeg") and len(stops) == 2

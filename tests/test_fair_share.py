@@ -92,3 +92,69 @@ def test_with_two_slots_two_clients_run_at_once_but_one_client_never_runs_two():
     assert max(running for running, _ in overlaps) == 2  # the polite client ran beside a hostile one
     assert all(n <= 1 for _, per_client in overlaps for n in per_client.values())  # never two of one client
     assert [c for c, _ in log].index("polite") == 1  # it did not wait for the hostile client's queue
+
+
+class Flag:
+    """A stop: work that holds it ends as soon as request() is called."""
+
+    def __init__(self):
+        self.requested = threading.Event()
+
+    def request(self):
+        self.requested.set()
+
+
+def test_a_preempting_request_stops_its_own_pages_running_work_and_no_one_elses():
+    share, results = FairShare(slots=2, max_wait_s=5), {}
+    stops = {"page": Flag(), "other visitor": Flag()}
+
+    def call(client, session, name, order, preempts=False):
+        def work():
+            return f"{name} stopped" if stops.get(name) and stops[name].requested.wait(5) else f"{name} ran"
+
+        try:
+            results[name] = share.run(client, session, work, order, stop=stops.get(name), preempts=preempts)
+        except Superseded:
+            results[name] = f"{name} superseded"
+
+    def begin(*args, **kwargs):
+        thread = threading.Thread(target=call, args=args, kwargs=kwargs)
+        thread.start()
+        time.sleep(0.05)  # arrival order
+        return thread
+
+    threads = [begin("a", "p", "page", 1), begin("b", "q", "other visitor", 1)]
+    threads.append(begin("a", "p", "newer drawing", 2))  # waits: it does not stop the running one
+    assert share.running == 2 and not stops["page"].requested.is_set()
+    threads.append(begin("a", "p", "finished drawing", 3, preempts=True))
+    threads[0].join()
+    assert not stops["other visitor"].requested.is_set()
+    stops["other visitor"].request()  # to end the test
+    for t in threads:
+        t.join()
+    assert results == {"page": "page stopped", "other visitor": "other visitor stopped",
+                       "newer drawing": "newer drawing superseded",
+                       "finished drawing": "finished drawing ran"}  # fmt: skip
+
+
+def test_a_drawing_older_than_one_of_its_page_already_there_is_refused_at_once():
+    share, started, release = FairShare(slots=1, max_wait_s=5), threading.Event(), threading.Event()
+    stop = Flag()
+
+    def running():
+        started.set()
+        release.wait(5)
+        return "ran"
+
+    worker = threading.Thread(target=share.run, args=("a", "p", running, 5), kwargs={"stop": stop})
+    worker.start()
+    started.wait(5)
+    with pytest.raises(Superseded):  # overtaken on the way: drawing 4 arrived after drawing 5
+        share.run("a", "p", lambda: "ran", 4)
+    with pytest.raises(Superseded):  # the finished drawing is the one running: its answer is on its way
+        share.run("a", "p", lambda: "ran", 5, preempts=True)
+    assert not stop.requested.is_set()
+    release.set()
+    worker.join()
+    assert share.run("a", "p", lambda: "ran", 4) == "ran"  # nothing newer is there any more
+    assert share.waiting == share.running_for == {} and share.running_tickets == []
