@@ -140,9 +140,10 @@ class OnnxNetwork:
 
         threads = min(threads or self.threads, self.threads)
         feeds = {"image": np.ascontiguousarray(image.float().cpu().numpy())}
-        with_hints = hints is not None and self.takes_hints and bool((hints[:, 3] > 0).any())
+        hint_array = None if hints is None or not self.takes_hints else np.ascontiguousarray(hints.float().cpu().numpy())
+        with_hints = hint_array is not None and bool((hint_array[:, 3] > 0).any())  # numpy: see model.images
         if with_hints:
-            feeds["hints"] = np.ascontiguousarray(hints.float().cpu().numpy())
+            feeds["hints"] = hint_array
         session, run_options = self.session(with_hints, threads), ort.RunOptions()
         stop = stop or Stop()
         with stop.watching(run_options):

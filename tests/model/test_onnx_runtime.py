@@ -130,3 +130,20 @@ def test_the_command_writes_graphs_that_run_with_onnxruntime_alone(tmp_path):
     image = np.ones((1, 3, size, size), np.float32)
     (output,) = session.run(None, {"image": image})
     assert output.shape == image.shape and np.abs(output).max() <= 1 + 1e-6  # tanh, to float precision
+
+
+def test_a_translation_on_onnx_runtime_runs_no_torch_computation():
+    # A torch op would wake torch's thread pool, whose threads then spin on the cores that ONNX
+    # Runtime's threads need: see the colour-hints row of scripts/benchmark.py.
+    from torch.profiler import ProfilerActivity, profile
+
+    fast = load_translator(ROOT / "weights" / "edges2shoes", device="cpu", runtime="onnx")
+    drawing = Image.open(EXAMPLES / "edges2shoes" / "drawing_sneaker.png").resize((256, 256))
+    hints = Image.open(sorted((EXAMPLES / "edges2shoes" / "hints").glob("*.png"))[0]).resize((256, 256), Image.NEAREST)
+    with profile(activities=[ProfilerActivity.CPU]) as run:  # the app's sizes: drawings and hints at the model's
+        fast(drawing, hints=hints)
+        fast(drawing)
+    ops = {event.name for event in run.events()}
+    views = {"aten::as_strided", "aten::detach", "aten::lift_fresh", "aten::resolve_conj", "aten::resolve_neg",
+             "aten::select", "aten::slice", "aten::to", "aten::unsqueeze", "aten::alias", "aten::view"}  # fmt: skip
+    assert ops and ops <= views, ops - views
