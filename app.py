@@ -306,7 +306,8 @@ def on_gpu(models: dict[str, ModelEntry]):
     """translate(name, image, seed, hints, threads, stop) with the served models. On a ZeroGPU Space it
     runs inside spaces.GPU, which attaches a GPU for each call in a forked worker: only the arguments
     (a name, images, a seed, a thread count) travel to it; the models are already there. The stop
-    stays behind (a GPU translation takes milliseconds): it is checked before the call."""
+    stays behind (it does not pickle, and torch cannot be interrupted): it is checked before the
+    call, and a call under way, GPU attachment included, runs to its end."""
 
     def translate(name: str, image: Image.Image, seed: int | None, hints: Image.Image | None,
                   threads: int | None = None, stop: Stop | None = None) -> Image.Image:  # fmt: skip

@@ -85,12 +85,12 @@ class FairShare:
             if live >= self.per_client:
                 self._forget_if_idle(client)
                 raise Busy(f"{live} requests from this address are already waiting")
-            for older in waiting:
-                older.superseded = True
-            queue.append(ticket)
             for older in running if preempts else []:
                 if older.stop is not None:
                     older.stop.request()
+            for older in waiting:
+                older.superseded = True
+            queue.append(ticket)
             self.cond.notify_all()  # a superseded ticket's waiter must wake up and leave
             return ticket
 

@@ -270,8 +270,9 @@
     show();
     changed();
   });
-  // As the pen lifts: the finished drawing goes at once if it has not gone yet, or if it went but waits
-  // on the server behind an older one (two in flight); else it is the one being translated.
+  // As the pen lifts: the finished drawing goes at once if it has not gone yet, or if it went as the
+  // newer of two in flight, when it most likely waits on the server behind the older one (if it is
+  // being translated already, the server refuses the copy at once); else it is the one being translated.
   const end = () => {
     if (stroke && (pending || inFlight.size >= MAX_IN_FLIGHT)) request(true);
     stroke = null;

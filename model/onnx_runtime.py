@@ -150,7 +150,7 @@ class OnnxNetwork:
             try:
                 return torch.from_numpy(session.run(None, feeds, run_options)[0])
             except Exception:
-                stop.check()  # ONNX Runtime's own error for a terminated run says only "FAIL"
+                stop.check()  # a terminated run raises ONNX Runtime's generic Fail: told apart by the request
                 raise
 
 

@@ -180,14 +180,16 @@ def test_each_models_examples_show_with_it_only_and_say_what_they_are(tiny_weigh
     assert app.example_name("drawing_ankle_boot.png") == "drawing: ankle boot"
 
 
-FAKE_SPACES = '''calls = []
+FAKE_SPACES = '''import pickle
+
+calls = []
 
 
 def GPU(task=None, *, duration=None):
     def wrap(fn):
-        def on_gpu(*args, **kwargs):
+        def on_gpu(*args, **kwargs):  # the arguments travel to a forked worker: they must pickle
             calls.append(duration)
-            return fn(*args, **kwargs)
+            return fn(*pickle.loads(pickle.dumps(args)), **pickle.loads(pickle.dumps(kwargs)))
         return on_gpu
     return wrap if task is None else wrap(task)
 '''
@@ -197,7 +199,11 @@ import sys
 from PIL import Image
 import app
 models, _ = app.discover_models(app.Path(sys.argv[1]), {}, device="cpu", runtime="torch")
-app.App(models).run("edges2shoes", Image.new("RGB", (256, 256), "white"), 0)
+live = app.App(models)
+live.run("edges2shoes", Image.new("RGB", (256, 256), "white"), 0)
+sneaker = Image.open(app.Path(app.__file__).parent / "examples" / "edges2shoes" / "drawing_sneaker.png")
+drawing = app.data_url(sneaker.convert("RGB").resize((256, 256)))
+assert "result" in live.translate_drawing(drawing, None, "edges2shoes", "0", "page", 1, True)  # with its stop
 spaces = sys.modules.get("spaces")  # Gradio itself may import it, to look for ZeroGPU
 print("GPU calls:", [] if spaces is None else spaces.calls)
 '''
@@ -214,7 +220,7 @@ def test_inference_runs_inside_spaces_gpu_on_a_zero_gpu_space_only(tiny_weights_
     env = {**os.environ, "SPACES_ZERO_GPU": zero_gpu, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
     out = subprocess.run([sys.executable, "-c", ZERO_GPU_PROBE, str(tiny_weights_dir)], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == ("GPU calls: [10]" if zero_gpu else "GPU calls: []")
+    assert out.stdout.strip().splitlines()[-1] == ("GPU calls: [10, 10]" if zero_gpu else "GPU calls: []")
 
 
 def test_bad_model_folders_are_skipped_with_a_notice_and_the_app_starts_with_the_rest(tiny_weights_dir, tmp_path):

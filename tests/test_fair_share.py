@@ -135,6 +135,7 @@ def test_a_preempting_request_stops_its_own_pages_running_work_and_no_one_elses(
     assert results == {"page": "page stopped", "other visitor": "other visitor stopped",
                        "newer drawing": "newer drawing superseded",
                        "finished drawing": "finished drawing ran"}  # fmt: skip
+    assert share.waiting == share.running_for == {} and share.running_tickets == [] and share.running == 0
 
 
 def test_a_drawing_older_than_one_of_its_page_already_there_is_refused_at_once():
@@ -158,3 +159,23 @@ def test_a_drawing_older_than_one_of_its_page_already_there_is_refused_at_once()
     worker.join()
     assert share.run("a", "p", lambda: "ran", 4) == "ran"  # nothing newer is there any more
     assert share.waiting == share.running_for == {} and share.running_tickets == []
+
+
+def test_a_drawing_older_than_one_of_its_page_waiting_is_refused_and_the_newer_one_keeps_its_place():
+    share, log, results = FairShare(slots=1, max_wait_s=5), [], {}
+    threads = [start(share, "b", "runner", log, hold=0.2, results=results)]  # another visitor keeps the slot
+    for number in (7, 6):  # drawing 6 overtaken on the way by drawing 7
+        thread = threading.Thread(target=lambda n=number: results.setdefault(n, []).append(run_or_refusal(share, n)))
+        thread.start()
+        threads.append(thread)
+        time.sleep(0.02)
+    for t in threads:
+        t.join()
+    assert results[6] == ["Superseded"] and results[7] == [7]
+
+
+def run_or_refusal(share, number):
+    try:
+        return share.run("a", "p", lambda: number, number)
+    except (Busy, Superseded) as e:
+        return type(e).__name__
