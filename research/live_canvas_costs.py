@@ -9,7 +9,8 @@ network: ONNX Runtime's per-operator profile of the generator at one and two thr
 of its transposed convolutions that give the same outputs (four 2x2 convolutions, one per output
 phase; one 3x3 convolution to four times the channels, then a pixel shuffle), timed against the
 exported graph; one session of one thread called from two threads at once against one call at a
-time on two threads; and the memory a second session of a graph costs.
+time on two threads; the memory a second session of a graph costs; and, where the openvino package
+is installed, OpenVINO on the same graph (its precision, its difference from eager, its time).
 
 page: headless Chromium. What a 512-px canvas's hint layer costs to draw with and without its
 shadow; then the app (on one thread, as the browser test runs it), drawn on with strokes of 40
@@ -169,6 +170,36 @@ def network(args) -> None:
     extra = open_session(paths["exported"], 1)
     extra.run(None, {"image": xn})
     print(f"a second session of the graph: +{resident_mb() - before:.0f} MB resident")
+    openvino_against_onnxruntime(net, x, paths["exported"])
+
+
+def openvino_against_onnxruntime(net: nn.Module, x: torch.Tensor, path: Path) -> None:
+    """OpenVINO on the same graph: its default precision on this CPU, and at fp32, its difference from
+    eager and its time against ONNX Runtime's and eager torch's (two threads, interleaved)."""
+    try:
+        import openvino as ov
+    except ImportError:
+        print("OpenVINO: not installed (pip install openvino), so not compared")
+        return
+    core, xn = ov.Core(), x.numpy()
+    with torch.no_grad():
+        eager = net(x).numpy()
+    print(f"OpenVINO {ov.__version__}: default precision on this CPU {core.get_property('CPU', 'INFERENCE_PRECISION_HINT')}")
+    runs = {}
+    for precision in ("bf16", "f32"):
+        request = core.compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": 2,
+                                                        "PERFORMANCE_HINT": "LATENCY"}).create_infer_request()  # fmt: skip
+        print(f"  {precision}: max abs difference from eager {np.abs(request.infer({0: xn})[0] - eager).max():.1e}")
+        runs[f"OpenVINO {precision}"] = lambda r=request: r.infer({0: xn})
+    session = open_session(path, 2)
+    runs["ONNX Runtime"] = lambda: session.run(None, {"image": xn})
+    runs["eager torch"] = lambda: net(x)
+    times = {name: [] for name in runs}
+    with torch.no_grad():
+        for _ in range(3):  # interleaved blocks
+            for name, run in runs.items():
+                times[name].append(median_ms(run, repeats=10, blocks=1))
+    print("  median ms, two threads: " + ", ".join(f"{name} {statistics.median(t):.1f}" for name, t in times.items()))
 
 
 def resident_mb() -> float:
