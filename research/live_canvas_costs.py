@@ -119,11 +119,35 @@ def operator_profile(path: Path, x: np.ndarray, threads: int) -> None:
     profile = Path(session.end_profiling())
     events = json.loads(profile.read_text())
     profile.unlink()
-    by_op = collections.Counter()
+    by_op, by_node = collections.Counter(), collections.Counter()
     for e in events:
         if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
             by_op[e["args"]["op_name"]] += e["dur"] / 1000 / runs
+            by_node[e["name"].removesuffix("_kernel_time")] += e["dur"] / 1000 / runs
     print(f"  {threads} thread(s): network {sum(by_op.values()):.1f} ms; " + ", ".join(f"{op} {ms:.2f}" for op, ms in by_op.most_common(4)))
+    if threads > 1:
+        for name, (macs, weights_mb) in convolution_sizes(path).items():
+            ms = next((t for node, t in by_node.items() if node.startswith(name)), None)  # ONNX Runtime renames fused nodes
+            if ms:
+                print(f"    {name}: {ms:.2f} ms, {macs / 1e6:.0f}M multiply-adds ({macs / ms / 1e6:.0f} billion a second), "
+                      f"{weights_mb:.1f} MB of weights")  # fmt: skip
+
+
+def convolution_sizes(path: Path) -> dict[str, tuple[int, float]]:
+    """Each convolution of the graph, by its output's name: (multiply-adds, MB of fp32 weights)."""
+    import onnx
+
+    graph = onnx.shape_inference.infer_shapes(onnx.load(str(path))).graph
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in [*graph.value_info, *graph.input, *graph.output]}
+    weights = {w.name: list(w.dims) for w in graph.initializer}
+    sizes = {}
+    for node in graph.node:
+        if node.op_type in ("Conv", "ConvTranspose"):
+            w, n_in, n_out = weights[node.input[1]], shapes[node.input[0]], shapes[node.output[0]]
+            per_position = w[1] * w[2] * w[3]  # a transposed convolution's kernel is scattered from each input position
+            positions = n_out[1] * n_out[2] * n_out[3] if node.op_type == "Conv" else n_in[1] * n_in[2] * n_in[3]
+            sizes[node.output[0].removesuffix("_output_0")] = (positions * per_position, np.prod(w) * 4 / 1e6)
+    return sizes
 
 
 def throughput(run, callers: int, seconds: float = 3.0) -> float:
