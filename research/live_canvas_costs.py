@@ -127,10 +127,11 @@ def operator_profile(path: Path, x: np.ndarray, threads: int) -> None:
     print(f"  {threads} thread(s): network {sum(by_op.values()):.1f} ms; " + ", ".join(f"{op} {ms:.2f}" for op, ms in by_op.most_common(4)))
     if threads > 1:
         for name, (macs, weights_mb) in convolution_sizes(path).items():
-            ms = next((t for node, t in by_node.items() if node.startswith(name)), None)  # ONNX Runtime renames fused nodes
+            # ONNX Runtime renames the nodes it fuses: a node is found by its name's start
+            ms = next((t for node, t in by_node.items() if node.startswith(name)), None)
             if ms:
-                print(f"    {name}: {ms:.2f} ms, {macs / 1e6:.0f}M multiply-adds ({macs / ms / 1e6:.0f} billion a second), "
-                      f"{weights_mb:.1f} MB of weights")  # fmt: skip
+                print(f"    {name}: {ms:.2f} ms, {macs / 1e6:.0f}M multiply-adds "
+                      f"({macs / ms / 1e6:.0f} billion a second), {weights_mb:.1f} MB of weights")
 
 
 def convolution_sizes(path: Path) -> dict[str, tuple[int, float]]:
@@ -138,7 +139,8 @@ def convolution_sizes(path: Path) -> dict[str, tuple[int, float]]:
     import onnx
 
     graph = onnx.shape_inference.infer_shapes(onnx.load(str(path))).graph
-    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in [*graph.value_info, *graph.input, *graph.output]}
+    values = [*graph.value_info, *graph.input, *graph.output]
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in values}
     weights = {w.name: list(w.dims) for w in graph.initializer}
     sizes = {}
     for node in graph.node:
