@@ -9,8 +9,9 @@ network: ONNX Runtime's per-operator profile of the generator at one and two thr
 of its transposed convolutions that give the same outputs (four 2x2 convolutions, one per output
 phase; one 3x3 convolution to four times the channels, then a pixel shuffle), timed against the
 exported graph; one session of one thread called from two threads at once against one call at a
-time on two threads; the memory a second session of a graph costs; and, where the openvino package
-is installed, OpenVINO on the same graph (its precision, its difference from eager, its time).
+time on two threads; the memory a second session of a graph costs; where the openvino package
+is installed, OpenVINO on the same graph (its precision, its difference from eager, its time); and
+the same network with upsample="resize" on both runtimes.
 
 page: headless Chromium. What a 512-px canvas's hint layer costs to draw with and without its
 shadow; then the app (on one thread, as the browser test runs it), drawn on with strokes of 40
@@ -25,7 +26,9 @@ from __future__ import annotations
 import argparse
 import collections
 import copy
+import dataclasses
 import json
+import os
 import statistics
 import tempfile
 import threading
@@ -197,6 +200,30 @@ def network(args) -> None:
     extra.run(None, {"image": xn})
     print(f"a second session of the graph: +{resident_mb() - before:.0f} MB resident")
     openvino_against_onnxruntime(net, x, paths["exported"])
+    upsampling_by_resize(generator, x)
+
+
+def upsampling_by_resize(generator, x: torch.Tensor) -> None:
+    """The same network with upsample="resize" (nearest 2x, then a 3x3 convolution; random weights)
+    beside the shipped one: eager torch and ONNX Runtime, two threads, interleaved."""
+    from model import UNetGenerator
+    from model.translate import Translator
+
+    resize = UNetGenerator(dataclasses.replace(generator.config, upsample="resize")).eval()
+    os.environ["PIX2PIX_CACHE"] = tempfile.mkdtemp()  # their graphs are not kept
+    runs = {}
+    for name, g in (("transposed", generator), ("resize", resize)):
+        for runtime in ("torch", "onnx"):
+            translator = Translator(g, device="cpu", runtime=runtime)
+            runs[f"{name}, {runtime}"] = lambda t=translator: t.translate_tensor(x)
+    times = {name: [] for name in runs}
+    for _ in range(3):  # interleaved blocks
+        for name, run in runs.items():
+            times[name].append(median_ms(run, repeats=10, blocks=1))
+    ms = {name: statistics.median(t) for name, t in times.items()}
+    print("upsampling, median ms on eager torch / ONNX Runtime (ratio): " + "; ".join(
+        f"{kind} {ms[kind + ', torch']:.1f} / {ms[kind + ', onnx']:.1f} ({ms[kind + ', torch'] / ms[kind + ', onnx']:.2f}x)"
+        for kind in ("transposed", "resize")))  # fmt: skip
 
 
 def openvino_against_onnxruntime(net: nn.Module, x: torch.Tensor, path: Path) -> None:
