@@ -221,9 +221,9 @@ def upsampling_by_resize(generator, x: torch.Tensor) -> None:
         for name, run in runs.items():
             times[name].append(median_ms(run, repeats=10, blocks=1))
     ms = {name: statistics.median(t) for name, t in times.items()}
-    print("upsampling, median ms on eager torch / ONNX Runtime (ratio): " + "; ".join(
-        f"{kind} {ms[kind + ', torch']:.1f} / {ms[kind + ', onnx']:.1f} ({ms[kind + ', torch'] / ms[kind + ', onnx']:.2f}x)"
-        for kind in ("transposed", "resize")))  # fmt: skip
+    pairs = {kind: (ms[f"{kind}, torch"], ms[f"{kind}, onnx"]) for kind in ("transposed", "resize")}
+    print("upsampling, median ms on eager torch / ONNX Runtime (ratio): "
+          + "; ".join(f"{kind} {e:.1f} / {o:.1f} ({e / o:.2f}x)" for kind, (e, o) in pairs.items()))
 
 
 def openvino_against_onnxruntime(net: nn.Module, x: torch.Tensor, path: Path) -> None:
