@@ -56,7 +56,7 @@ class FairShare:
     def run(self, client: str, session: str, fn, order: int = 0, stop=None, preempts: bool = False):
         """fn() when this visitor's turn comes; Busy or Superseded when it does not. order, stop,
         preempts: see the module's notes."""
-        ticket = self._enter(client, session, Ticket(session, order, stop), preempts)
+        ticket = self._enter(client, Ticket(session, order, stop), preempts)
         try:
             self._wait_for_turn(client, ticket)
         except (Busy, Superseded):
@@ -72,11 +72,11 @@ class FairShare:
                 self._forget_if_idle(client)
                 self.cond.notify_all()
 
-    def _enter(self, client: str, session: str, ticket: Ticket, preempts: bool) -> Ticket:
+    def _enter(self, client: str, ticket: Ticket, preempts: bool) -> Ticket:
         with self.cond:
             queue = self.waiting.setdefault(client, deque())
-            waiting = [t for t in queue if t.session == session and not t.superseded]
-            running = [t for t in self.running_tickets if t.session == session]
+            waiting = [t for t in queue if t.session == ticket.session and not t.superseded]
+            running = [t for t in self.running_tickets if t.session == ticket.session]
             stale = any(t.order > ticket.order for t in waiting + running)
             if stale or (preempts and any(t.order == ticket.order for t in running)):
                 self._forget_if_idle(client)
