@@ -110,6 +110,15 @@ def median_ms(run, repeats=20, blocks=3) -> float:
     return statistics.median(times)
 
 
+def interleaved_medians(runs: dict, blocks: int = 3) -> dict[str, float]:
+    """Each run's median ms, over blocks of 10 runs taken in turn, so that all share the machine's moods."""
+    times = {name: [] for name in runs}
+    for _ in range(blocks):
+        for name, run in runs.items():
+            times[name].append(median_ms(run, repeats=10, blocks=1))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def operator_profile(path: Path, x: np.ndarray, threads: int) -> None:
     import onnxruntime as ort
 
@@ -216,11 +225,7 @@ def upsampling_by_resize(generator, x: torch.Tensor) -> None:
         for runtime in ("torch", "onnx"):
             translator = Translator(g, device="cpu", runtime=runtime)
             runs[f"{name}, {runtime}"] = lambda t=translator: t.translate_tensor(x)
-    times = {name: [] for name in runs}
-    for _ in range(3):  # interleaved blocks
-        for name, run in runs.items():
-            times[name].append(median_ms(run, repeats=10, blocks=1))
-    ms = {name: statistics.median(t) for name, t in times.items()}
+    ms = interleaved_medians(runs)
     pairs = {kind: (ms[f"{kind}, torch"], ms[f"{kind}, onnx"]) for kind in ("transposed", "resize")}
     print("upsampling, median ms on eager torch / ONNX Runtime (ratio): "
           + "; ".join(f"{kind} {e:.1f} / {o:.1f} ({e / o:.2f}x)" for kind, (e, o) in pairs.items()))
@@ -247,12 +252,9 @@ def openvino_against_onnxruntime(net: nn.Module, x: torch.Tensor, path: Path) ->
     session = open_session(path, 2)
     runs["ONNX Runtime"] = lambda: session.run(None, {"image": xn})
     runs["eager torch"] = lambda: net(x)
-    times = {name: [] for name in runs}
     with torch.no_grad():
-        for _ in range(3):  # interleaved blocks
-            for name, run in runs.items():
-                times[name].append(median_ms(run, repeats=10, blocks=1))
-    print("  median ms, two threads: " + ", ".join(f"{name} {statistics.median(t):.1f}" for name, t in times.items()))
+        ms = interleaved_medians(runs)
+    print("  median ms, two threads: " + ", ".join(f"{name} {t:.1f}" for name, t in ms.items()))
 
 
 def resident_mb() -> float:
