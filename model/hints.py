@@ -27,17 +27,19 @@ def hints_to_tensor(hints: Image.Image, size: int) -> torch.Tensor:
     covers any part of an output pixel, so a thin stroke on a large canvas survives.
     """
     rgba = np.asarray(hints.convert("RGBA"), dtype=np.float32) / 255.0
-    if rgba.shape[:2] == (size, size):  # the canvas's own size: nothing to pool, and no torch op to wake its threads
-        mask = (rgba[..., 3] > OPAQUE).astype(np.float32)[None]
-        colour = (rgba[..., :3].transpose(2, 0, 1) * 2 - 1) * mask
-        return torch.from_numpy(np.ascontiguousarray(np.concatenate([colour, mask])))
-    mask = torch.from_numpy(rgba[..., 3] > OPAQUE).float()[None]
-    colour = torch.from_numpy(rgba[..., :3]).permute(2, 0, 1) * mask
-    pooled = F.adaptive_avg_pool2d(torch.cat([colour, mask])[None], size)[0]
+    mask = (rgba[..., 3] > OPAQUE).astype(np.float32)[None]
+    masked = np.concatenate([rgba[..., :3].transpose(2, 0, 1) * mask, mask])
+    height, width = mask.shape[1:]
+    if height % size == 0 and width % size == 0:
+        # Whole blocks (the canvas's own size, or a multiple): pooled in numpy, so that no torch op
+        # wakes torch's thread pool beside ONNX Runtime's (model/images.py).
+        pooled = masked.reshape(4, size, height // size, size, width // size).mean(axis=(2, 4))
+    else:
+        pooled = F.adaptive_avg_pool2d(torch.from_numpy(masked)[None], size)[0].numpy()
     coverage = pooled[3:]
-    mask = (coverage > 0).float()
-    colour = pooled[:3] / coverage.clamp_min(1e-6)
-    return torch.cat([(colour * 2 - 1) * mask, mask])
+    mask = (coverage > 0).astype(np.float32)
+    colour = pooled[:3] / np.maximum(coverage, 1e-6)
+    return torch.from_numpy(np.ascontiguousarray(np.concatenate([(colour * 2 - 1) * mask, mask])))
 
 
 def has_hints(hints: Image.Image | None) -> bool:

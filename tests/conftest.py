@@ -13,7 +13,24 @@ from scripts.synthetic_pairs import synthetic_pair, write_ab_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 # The helpers live in scripts/, where the tools use them too; the tests import them from here.
-__all__ = ["ROOT", "free_port", "start_app", "stop_app", "synthetic_pair", "write_ab_folder"]
+__all__ = ["ROOT", "free_port", "start_app", "stop_app", "synthetic_pair", "write_ab_folder", "torch_computation"]
+
+# What torch does on the ONNX Runtime path without computing: views of arrays and tensors.
+TORCH_VIEWS = {"aten::as_strided", "aten::detach", "aten::lift_fresh", "aten::resolve_conj", "aten::resolve_neg",
+               "aten::select", "aten::slice", "aten::to", "aten::unsqueeze", "aten::alias", "aten::view"}  # fmt: skip
+
+
+def torch_computation(fn) -> set[str]:
+    """The torch operations fn() runs that compute something (not views), by torch's profiler. On the
+    ONNX Runtime path there must be none: a torch op wakes torch's thread pool, whose threads then
+    spin on the cores that ONNX Runtime's threads need."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as run:
+        fn()
+    ops = {event.name for event in run.events()}
+    assert ops, "the profiler saw no torch operation at all"
+    return ops - TORCH_VIEWS
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 
 import app
 from app import InputError, open_upload, seed_or_none
-from tests.conftest import ROOT
+from tests.conftest import ROOT, torch_computation
 
 
 def colours_of(image: Image.Image) -> set:
@@ -353,3 +353,16 @@ def test_the_finished_drawing_stops_its_pages_running_translation_of_an_older_on
     older.join()
     assert replies["older"] == {"superseded": True}
     assert replies["finished"]["result"].startswith("data:image/jpeg") and len(stops) == 2
+
+
+def test_the_canvases_requests_on_onnx_runtime_run_no_torch_computation(tiny_weights_dir):
+    pytest.importorskip("onnxruntime")
+    models, _ = app.discover_models(tiny_weights_dir, {}, "cpu", runtime="onnx")
+    live = app.App(models)
+    label_map = app.data_url(Image.new("RGB", (256, 256), models["facades"].palette["background"]))
+    requests = [lambda: live.translate_drawing(drawing_url(), None, "edges2shoes", "0"),
+                lambda: live.translate_drawing(drawing_url(), hints_url(), "edges2shoes", "0"),
+                lambda: live.translate_drawing(label_map, None, "facades", "0")]  # fmt: skip
+    for request in requests:
+        assert "result" in request()  # first calls made the sessions
+        assert torch_computation(request) == set()
