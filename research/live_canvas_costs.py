@@ -5,11 +5,12 @@
 
 (from the checkout: the page study drives the app with scripts/app_process.py and scripts/browser.py)
 
-network: ONNX Runtime's per-operator profile of the generator at one and two threads; two rewrites
-of its transposed convolutions that give the same outputs (four 2x2 convolutions, one per output
-phase; one 3x3 convolution to four times the channels, then a pixel shuffle), timed against the
-exported graph; one session of one thread called from two threads at once against one call at a
-time on two threads; the memory a second session of a graph costs; where the openvino package
+network: ONNX Runtime's per-operator and per-convolution profile of the generator at one and two
+threads, as built and as exported (model.onnx_layers); rewrites of its transposed convolutions that
+give the same outputs, timed interleaved against both (the exported phase form in every layer, not
+only from 16 px up; four 2x2 convolutions, one per output phase; one 3x3 convolution to four times
+the channels, then a pixel shuffle); one session of one thread called from two threads at once
+against one call at a time on two threads; the memory a second session of a graph costs; where the openvino package
 is installed, OpenVINO on the same graph (its precision, its difference from eager, its time); and
 the same network with upsample="resize" on both runtimes.
 
@@ -28,6 +29,7 @@ import collections
 import copy
 import dataclasses
 import json
+import multiprocessing
 import os
 import statistics
 import tempfile
@@ -42,10 +44,12 @@ import torch.nn.functional as F
 
 from model import load_generator
 from model.networks import inference_network
+from model.onnx_layers import TAPS, PhaseUpsample, for_onnx_runtime
 from model.onnx_runtime import OPSET, open_session
 
 ROOT = Path(__file__).resolve().parents[1]
-TAPS = {0: (3, 1), 1: (2, 0)}  # output parity -> the 4x4 kernel's rows (or columns) for input offsets -1/0 or 0/+1
+# Output parity -> the 4x4 kernel's rows (or columns) for input offsets -1/0 (even) or 0/+1 (odd).
+PARITY_TAPS = {parity: TAPS[1 - parity] for parity in (0, 1)}
 
 
 class PhaseConvs(nn.Module):
@@ -55,7 +59,7 @@ class PhaseConvs(nn.Module):
         super().__init__()
         w = t.weight.detach()
         self.cout = w.shape[1]
-        self.weights = [w[:, :, list(TAPS[a])][:, :, :, list(TAPS[b])].permute(1, 0, 2, 3).contiguous()
+        self.weights = [w[:, :, PARITY_TAPS[a]][:, :, :, PARITY_TAPS[b]].permute(1, 0, 2, 3).contiguous()
                         for a in (0, 1) for b in (0, 1)]  # fmt: skip
         self.bias = None if t.bias is None else t.bias.detach()
 
@@ -77,8 +81,8 @@ class SubPixel(nn.Module):
         offsets = {0: (0, 1), 1: (1, 2)}  # parity -> the 3x3 kernel's rows (or columns) the taps go to
         for a in (0, 1):
             for b in (0, 1):
-                for dy, ky in zip(offsets[a], TAPS[a]):
-                    for dx, kx in zip(offsets[b], TAPS[b]):
+                for dy, ky in zip(offsets[a], PARITY_TAPS[a]):
+                    for dx, kx in zip(offsets[b], PARITY_TAPS[b]):
                         kernel[:, a, b, :, dy, dx] = w[:, :, ky, kx].t()
         self.conv = nn.Conv2d(cin, 4 * cout, 3, 1, 1, bias=t.bias is not None)
         self.conv.weight.data = kernel.reshape(4 * cout, cin, 3, 3)
@@ -184,32 +188,45 @@ def network(args) -> None:
     generator, _ = load_generator(args.weights)
     net = inference_network(generator).float().eval()
     x = torch.rand(1, generator.config.in_channels, generator.config.image_size, generator.config.image_size) * 2 - 1
-    folder = Path(tempfile.mkdtemp())
-    paths = {}
-    for name, model in {"exported": net, "four 2x2 convolutions": rewritten(net, PhaseConvs),
+    paths = exported_variants(net, x)
+    exported, xn = paths["exported (model.onnx_layers)"], x.numpy()
+    session_costs(exported, xn)
+    for name in ("as built", "exported (model.onnx_layers)"):
+        print(f"ONNX Runtime's profile of the graph {name}, milliseconds a run:")
+        for threads in (1, 2):
+            operator_profile(paths[name], xn, threads)
+    for threads in (1, 2):
+        sessions = {name: open_session(path, threads) for name, path in paths.items()}
+        runs = {name: (lambda s=s: s.run(None, {"image": xn})) for name, s in sessions.items()}
+        ms = interleaved_medians(runs, blocks=9)
+        print(f"median ms of a run, {threads} thread(s), interleaved: "
+              + "; ".join(f"{name} {t:.1f}" for name, t in ms.items()))
+    openvino_against_onnxruntime(net, x, exported)
+    upsampling_by_resize(generator, x)
+
+
+def exported_variants(net: nn.Module, x: torch.Tensor) -> dict[str, Path]:
+    """The network as built, as model.onnx_runtime exports it, and three rewrites, each an ONNX file."""
+    folder, paths = Path(tempfile.mkdtemp()), {}
+    for name, model in {"as built": net, "exported (model.onnx_layers)": for_onnx_runtime(net, x),
+                        "phase form in every transposed convolution": rewritten(net, PhaseUpsample),
+                        "four 2x2 convolutions": rewritten(net, PhaseConvs),
                         "3x3 convolution + pixel shuffle": rewritten(net, SubPixel)}.items():  # fmt: skip
         with torch.no_grad():
             difference = (model(x) - net(x)).abs().max().item()
         paths[name] = folder / f"{len(paths)}.onnx"
         torch.onnx.export(model, (x,), paths[name], opset_version=OPSET, dynamo=False, input_names=["image"])
         print(f"{name}: max abs difference from eager {difference:.1e}")
-    xn = x.numpy()
-    print("ONNX Runtime's profile, milliseconds a run:")
-    for threads in (1, 2):
-        operator_profile(paths["exported"], xn, threads)
-    print("median ms of a run, one and two threads:")
-    for name, path in paths.items():
-        times = [median_ms(lambda s=open_session(path, t): s.run(None, {"image": xn})) for t in (1, 2)]
-        print(f"  {name}: {times[0]:.1f}, {times[1]:.1f}")
-    one, two = open_session(paths["exported"], 1), open_session(paths["exported"], 2)
+    return paths
+
+
+def session_costs(path: Path, xn) -> None:
+    """What a second session of the graph costs in memory, and what one session gives two callers."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # a fresh heap: freed memory would hide the cost
+        print(f"a second session of the graph: +{pool.apply(second_session_mb, (path, xn)):.0f} MB resident")
+    one, two = open_session(path, 1), open_session(path, 2)
     print(f"translations a second: one at a time on two threads {throughput(lambda: two.run(None, {'image': xn}), 1):.0f}; "
           f"a one-thread session called from two threads at once {throughput(lambda: one.run(None, {'image': xn}), 2):.0f}")  # fmt: skip
-    before = resident_mb()
-    extra = open_session(paths["exported"], 1)
-    extra.run(None, {"image": xn})
-    print(f"a second session of the graph: +{resident_mb() - before:.0f} MB resident")
-    openvino_against_onnxruntime(net, x, paths["exported"])
-    upsampling_by_resize(generator, x)
 
 
 def upsampling_by_resize(generator, x: torch.Tensor) -> None:
@@ -255,6 +272,16 @@ def openvino_against_onnxruntime(net: nn.Module, x: torch.Tensor, path: Path) ->
     with torch.no_grad():
         ms = interleaved_medians(runs)
     print("  median ms, two threads: " + ", ".join(f"{name} {t:.1f}" for name, t in ms.items()))
+
+
+def second_session_mb(path: Path, xn: np.ndarray) -> float:
+    """Resident memory that opening and running a second one-thread session of the graph adds."""
+    sessions = [open_session(path, 1)]
+    sessions[0].run(None, {"image": xn})
+    before = resident_mb()
+    sessions.append(open_session(path, 1))
+    sessions[1].run(None, {"image": xn})
+    return resident_mb() - before
 
 
 def resident_mb() -> float:
