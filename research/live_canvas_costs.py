@@ -195,6 +195,9 @@ def network(args) -> None:
         print(f"ONNX Runtime's profile of the graph {name}, milliseconds a run:")
         for threads in (1, 2):
             operator_profile(paths[name], xn, threads)
+    for name in ("four 2x2 convolutions", "3x3 convolution + pixel shuffle"):  # where their shuffles go
+        print(f"ONNX Runtime's profile of the graph {name}, milliseconds a run:")
+        operator_profile(paths[name], xn, 1)
     for threads in (1, 2):
         sessions = {name: open_session(path, threads) for name, path in paths.items()}
         runs = {name: (lambda s=s: s.run(None, {"image": xn})) for name, s in sessions.items()}
