@@ -22,7 +22,7 @@ import copy
 import torch
 import torch.nn as nn
 
-MIN_PHASE_INPUT = 16  # px: from here up the phase form paid in every layer timed; below it, none did
+MIN_PHASE_INPUT = 16  # px: from here up the phase form paid in every layer profiled; below it, none did
 # The interleave puts the phase convolution's output at row t and block row a at output row
 # 2t + a - 1, which reads input rows t - 1 and t through these rows of the 4x4 transposed kernel.
 TAPS = {a: [2 + a, a] for a in (0, 1)}
@@ -31,8 +31,8 @@ TAPS = {a: [2 + a, a] for a in (0, 1)}
 def is_4x4_stride_2(layer: nn.Module) -> bool:
     if not isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
         return False
-    shape = (layer.kernel_size, layer.stride, layer.padding, layer.dilation, layer.groups)
-    return shape == ((4, 4), (2, 2), (1, 1), (1, 1), 1) and getattr(layer, "output_padding", (0, 0)) == (0, 0)
+    shape = (layer.kernel_size, layer.stride, layer.padding, layer.dilation, layer.groups, layer.padding_mode)
+    return shape == ((4, 4), (2, 2), (1, 1), (1, 1), 1, "zeros") and getattr(layer, "output_padding", (0, 0)) == (0, 0)
 
 
 class PhaseUpsample(nn.Module):
@@ -69,7 +69,8 @@ def centre_taps(layer: nn.Module) -> nn.Module:
     return small.requires_grad_(False).to(layer.weight)
 
 
-def rewritten_layer(layer: nn.Module, size: tuple[int, int]) -> nn.Module | None:
+def rewritten_layer(layer: nn.Module, size: tuple[int, int],
+                    min_phase_input: int = MIN_PHASE_INPUT) -> nn.Module | None:
     """The faster form of a layer for its input's (height, width), or None to keep it."""
     if not is_4x4_stride_2(layer):
         return None
@@ -77,16 +78,16 @@ def rewritten_layer(layer: nn.Module, size: tuple[int, int]) -> nn.Module | None
         return centre_taps(layer) if size == (2, 2) else None
     if size == (1, 1):
         return centre_taps(layer)
-    return PhaseUpsample(layer) if min(size) >= MIN_PHASE_INPUT else None
+    return PhaseUpsample(layer) if min(size) >= min_phase_input else None
 
 
-def input_sizes(net: nn.Module, *example: torch.Tensor) -> dict[str, tuple[int, int]]:
-    """The (height, width) of the input of each convolution that runs on example, by module name."""
+def input_sizes(net: nn.Module, *example: torch.Tensor) -> dict[str, set[tuple[int, int]]]:
+    """The (height, width) of each input of each convolution that runs on example, by module name."""
     sizes, hooks = {}, []
 
     def record(name):
         def hook(module, args):
-            sizes[name] = tuple(args[0].shape[2:])
+            sizes.setdefault(name, set()).add(tuple(args[0].shape[2:]))
 
         return hook
 
@@ -102,14 +103,17 @@ def input_sizes(net: nn.Module, *example: torch.Tensor) -> dict[str, tuple[int, 
     return sizes
 
 
-def for_onnx_runtime(net: nn.Module, *example: torch.Tensor) -> nn.Module:
-    """A copy of net whose 4x4 stride-2 layers take their faster forms for the input sizes of example."""
-    sizes = input_sizes(net, *example)
+def for_onnx_runtime(net: nn.Module, *example: torch.Tensor, min_phase_input: int = MIN_PHASE_INPUT) -> nn.Module:
+    """A copy of net whose 4x4 stride-2 layers take their faster forms for the input sizes of example.
+    Sizes are taken on the copy (a network in training mode would update its statistics), and a layer
+    called at several sizes stays as it is."""
     net = copy.deepcopy(net)
-    for name, size in sizes.items():
+    for name, sizes in input_sizes(net, *example).items():
+        if len(sizes) != 1:
+            continue
         parent_name, _, child = name.rpartition(".")
         parent = net.get_submodule(parent_name)
-        faster = rewritten_layer(getattr(parent, child), size)
+        faster = rewritten_layer(getattr(parent, child), next(iter(sizes)), min_phase_input)
         if faster is not None:
             setattr(parent, child, faster)
     return net

@@ -39,6 +39,31 @@ def test_layers_are_rewritten_only_where_it_pays():
     assert rewritten_layer(nn.Conv2d(4, 4, 4, 2, 1), (4, 4)) is None  # every tap meets the input
     assert rewritten_layer(nn.Conv2d(4, 4, 3, 1, 1), (2, 2)) is None  # not a 4x4 stride-2 layer
     assert rewritten_layer(nn.ConvTranspose2d(4, 4, 4, 2, 1, output_padding=1), (32, 32)) is None
+    assert rewritten_layer(up, (MIN_PHASE_INPUT - 1, 4 * MIN_PHASE_INPUT)) is None  # the smaller side decides
+    assert rewritten_layer(nn.Conv2d(4, 4, 4, 2, 1, padding_mode="reflect"), (2, 2)) is None  # its border taps count
+    assert rewritten_layer(nn.ConvTranspose2d(4, 4, 4, 2, 1, groups=2), (32, 32)) is None
+    assert rewritten_layer(nn.ConvTranspose2d(4, 4, 4, 2, 1, dilation=2), (32, 32)) is None
+
+
+def test_a_layer_called_at_two_sizes_stays_as_it_is():
+    class Shared(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.up = nn.ConvTranspose2d(4, 4, 4, 2, 1)
+
+        def forward(self, a, b):
+            return self.up(a), self.up(b)
+
+    fast = for_onnx_runtime(Shared(), torch.randn(1, 4, 1, 1), torch.randn(1, 4, MIN_PHASE_INPUT, MIN_PHASE_INPUT))
+    assert type(fast.up) is nn.ConvTranspose2d and fast.up.kernel_size == (4, 4)
+
+
+def test_the_original_network_is_left_as_it_was():
+    net = UNetGenerator(GeneratorConfig(image_size=32, ngf=4, norm="batch")).train()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    for_onnx_runtime(net, torch.rand(2, 3, 32, 32))
+    assert PhaseUpsample not in [type(m) for m in net.modules()]
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # batch statistics included
 
 
 def test_a_generator_with_hints_gives_the_same_outputs_rewritten():
@@ -50,10 +75,26 @@ def test_a_generator_with_hints_gives_the_same_outputs_rewritten():
     x, hints = torch.rand(2, 3, 64, 64) * 2 - 1, torch.zeros(2, 4, 64, 64)
     hints[:, :, 10:20, 10:20] = 1
     fast = for_onnx_runtime(net, x, hints)
-    kinds = [type(m) for m in fast.modules()]
-    assert PhaseUpsample in kinds and kinds.count(nn.ConvTranspose2d) > kinds.count(PhaseUpsample)
-    assert [m for m in fast.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (2, 2) and m.padding == (0, 0)]
+    phase_inputs, kept_inputs = upsampling_input_sides(fast, x, hints)
+    assert phase_inputs == [16, 32]  # MIN_PHASE_INPUT and up
+    assert kept_inputs == [2, 4, 8]
+    centre = [m for m in fast.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) and m.kernel_size == (2, 2)
+              and m.padding == (0, 0) and m.stride == ((1, 1) if isinstance(m, nn.Conv2d) else (2, 2))]  # fmt: skip
+    assert {type(m) for m in centre} == {nn.Conv2d, nn.ConvTranspose2d}  # the innermost down and up
     with torch.no_grad():
         for args in ((x, hints), (x,)):
             assert (fast(*args) - net(*args)).abs().max() <= 1e-5
-    assert PhaseUpsample not in [type(m) for m in net.modules()]  # the original is untouched
+
+
+def upsampling_input_sides(net: nn.Module, *example: torch.Tensor) -> tuple[list[int], list[int]]:
+    """The input sides of the PhaseUpsample layers and of the 4x4 transposed convolutions kept, sorted."""
+    phase, kept, hooks = [], [], []
+    for m in net.modules():
+        if isinstance(m, PhaseUpsample) or (isinstance(m, nn.ConvTranspose2d) and m.kernel_size == (4, 4)):
+            into = phase if isinstance(m, PhaseUpsample) else kept
+            hooks.append(m.register_forward_pre_hook(lambda _, args, into=into: into.append(args[0].shape[-1])))
+    with torch.no_grad():
+        net(*example)
+    for hook in hooks:
+        hook.remove()
+    return sorted(phase), sorted(kept)
