@@ -10,9 +10,9 @@ threads, as built and as exported (model.onnx_layers); rewrites of its transpose
 give the same outputs, timed interleaved against both (the exported phase form in every layer, not
 only from 16 px up; four 2x2 convolutions, one per output phase; one 3x3 convolution to four times
 the channels, then a pixel shuffle); one session of one thread called from two threads at once
-against one call at a time on two threads; the memory a second session of a graph costs; where the openvino package
-is installed, OpenVINO on the same graph (its precision, its difference from eager, its time); and
-the same network with upsample="resize" on both runtimes.
+against one call at a time on two threads; the memory a second session of a graph costs; where the
+openvino package is installed, OpenVINO on the same graph (its precision, its difference from eager,
+its time); and the same network with upsample="resize" on both runtimes.
 
 page: headless Chromium. What a 512-px canvas's hint layer costs to draw with and without its
 shadow; then the app (on one thread, as the browser test runs it), drawn on with strokes of 40
@@ -194,13 +194,11 @@ def network(args) -> None:
     paths = exported_variants(net, x)
     exported, xn = paths["exported (model.onnx_layers)"], x.numpy()
     session_costs(exported, xn)
-    for name in ("as built", "exported (model.onnx_layers)", "phase form in every transposed convolution"):
+    shuffles = ("four 2x2 convolutions", "3x3 convolution + pixel shuffle")  # one thread shows where their shuffles go
+    for name, path in paths.items():
         print(f"ONNX Runtime's profile of the graph {name}, milliseconds a run:")
-        for threads in (1, 2):
-            operator_profile(paths[name], xn, threads)
-    for name in ("four 2x2 convolutions", "3x3 convolution + pixel shuffle"):  # where their shuffles go
-        print(f"ONNX Runtime's profile of the graph {name}, milliseconds a run:")
-        operator_profile(paths[name], xn, 1)
+        for threads in (1,) if name in shuffles else (1, 2):
+            operator_profile(path, xn, threads)
     for threads in (1, 2):
         sessions = {name: open_session(path, threads) for name, path in paths.items()}
         runs = {name: (lambda s=s: s.run(None, {"image": xn})) for name, s in sessions.items()}

@@ -6,7 +6,7 @@ import torch.nn as nn
 
 from model import GeneratorConfig, UNetGenerator
 from model.networks import inference_network
-from model.onnx_layers import MIN_PHASE_INPUT, PhaseUpsample, for_onnx_runtime, rewritten_layer
+from model.onnx_layers import MIN_PHASE_INPUT, PhaseUpsample, for_onnx_runtime, input_sizes, rewritten_layer
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -87,14 +87,14 @@ def test_a_generator_with_hints_gives_the_same_outputs_rewritten():
 
 
 def upsampling_input_sides(net: nn.Module, *example: torch.Tensor) -> tuple[list[int], list[int]]:
-    """The input sides of the PhaseUpsample layers and of the 4x4 transposed convolutions kept, sorted."""
-    phase, kept, hooks = [], [], []
-    for m in net.modules():
-        if isinstance(m, PhaseUpsample) or (isinstance(m, nn.ConvTranspose2d) and m.kernel_size == (4, 4)):
-            into = phase if isinstance(m, PhaseUpsample) else kept
-            hooks.append(m.register_forward_pre_hook(lambda _, args, into=into: into.append(args[0].shape[-1])))
-    with torch.no_grad():
-        net(*example)
-    for hook in hooks:
-        hook.remove()
+    """The input sides of the PhaseUpsample layers (their phase convolutions) and of the 4x4 transposed
+    convolutions kept, sorted."""
+    phase, kept = [], []
+    for name, sizes in input_sizes(net, *example).items():
+        (side, _), = sizes
+        layer = net.get_submodule(name)
+        if name.endswith(".phases"):
+            phase.append(side)
+        elif isinstance(layer, nn.ConvTranspose2d) and layer.kernel_size == (4, 4):
+            kept.append(side)
     return sorted(phase), sorted(kept)
