@@ -7,9 +7,10 @@
 
 network: ONNX Runtime's per-operator and per-convolution profile of the generator at one and two
 threads, as built and as exported (model.onnx_layers); rewrites of its transposed convolutions that
-give the same outputs, timed interleaved against both (the exported phase form in every layer, not
-only from 16 px up; four 2x2 convolutions, one per output phase; one 3x3 convolution to four times
-the channels, then a pixel shuffle); one session of one thread called from two threads at once
+give the same outputs, timed interleaved against both (the exported phase form with its phases
+interleaved by a one-hot grouped transposed convolution instead of a fold; the phase form in every
+layer, not only from 16 px up; four 2x2 convolutions, one per output phase; one 3x3 convolution to
+four times the channels, then a pixel shuffle); one session of one thread called from two threads at once
 against one call at a time on two threads; the memory a second session of a graph costs; where the
 openvino package is installed, OpenVINO on the same graph (its precision, its difference from eager,
 its time); and the same network with upsample="resize" on both runtimes.
@@ -44,7 +45,7 @@ import torch.nn.functional as F
 
 from model import load_generator
 from model.networks import inference_network
-from model.onnx_layers import TAPS, for_onnx_runtime
+from model.onnx_layers import TAPS, PhaseUpsample, for_onnx_runtime
 from model.onnx_runtime import OPSET, open_session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,6 +92,24 @@ class SubPixel(nn.Module):
 
     def forward(self, x):
         return F.pixel_shuffle(self.conv(x), 2)
+
+
+class OneHotInterleave(PhaseUpsample):
+    """The export's phase form, its phases interleaved by a one-hot 2x2 transposed convolution per
+    channel (no overlapping taps) rather than by a fold (ONNX's Col2Im)."""
+
+    def forward(self, x):
+        return F.conv_transpose2d(self.phases(x), self.one_hot, stride=2, padding=1, groups=self.output_shape[0])
+
+
+def interleaved_by_one_hot(net: nn.Module) -> nn.Module:
+    net = copy.deepcopy(net)
+    for module in net.modules():
+        if type(module) is PhaseUpsample:
+            module.__class__ = OneHotInterleave
+            cout = module.output_shape[0]
+            module.register_buffer("one_hot", torch.eye(4).repeat(cout, 1).view(4 * cout, 1, 2, 2))
+    return net
 
 
 def rewritten(net: nn.Module, kind) -> nn.Module:
@@ -158,7 +177,7 @@ def convolution_sizes(path: Path) -> dict[str, tuple[int, float]]:
     values = [*graph.value_info, *graph.input, *graph.output]
     shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in values}
     weights = {w.name: list(w.dims) for w in graph.initializer}
-    for node in graph.node:  # the exporter shares a repeated weight (a one-hot interleave) through Identity
+    for node in graph.node:  # the exporter shares a repeated weight (the one-hot interleave's) through Identity
         if node.op_type == "Identity" and node.input[0] in weights:
             weights[node.output[0]] = weights[node.input[0]]
     sizes = {}
@@ -210,9 +229,11 @@ def network(args) -> None:
 
 
 def exported_variants(net: nn.Module, x: torch.Tensor) -> dict[str, Path]:
-    """The network as built, as model.onnx_runtime exports it, and three rewrites, each an ONNX file."""
+    """The network as built, as model.onnx_runtime exports it, and four rewrites, each an ONNX file."""
     folder, paths = Path(tempfile.mkdtemp()), {}
-    for name, model in {"as built": net, "exported (model.onnx_layers)": for_onnx_runtime(net, x),
+    exported = for_onnx_runtime(net, x)
+    for name, model in {"as built": net, "exported (model.onnx_layers)": exported,
+                        "exported, one-hot interleave": interleaved_by_one_hot(exported),
                         "phase form in every transposed convolution": for_onnx_runtime(net, x, min_phase_input=2),
                         "four 2x2 convolutions": rewritten(net, PhaseConvs),
                         "3x3 convolution + pixel shuffle": rewritten(net, SubPixel)}.items():  # fmt: skip

@@ -6,11 +6,13 @@
 
 For each model, for one 256x256 image (batch 1): the network alone and the whole translation a
 user waits for (PIL in, PIL out: preprocessing, network, resize to 256), on eager torch and on
-ONNX Runtime (model.onnx_runtime), timed interleaved (alternating blocks of runs), so that the
-printed ratios hold on a noisy machine; with colour hints too, for a model that takes them.
-Also the app's sketch preprocessing (canvas -> edge map) and the paper's U-Net 256 (64 filters,
-54.4M parameters) on both. Medians (and 90th percentiles) over --repeats runs after warm-up.
-Not a test: it asserts nothing.
+ONNX Runtime (model.onnx_runtime), timed in rounds: a block of runs on each, back to back. The
+machine's speed changes within seconds (in rounds a second apart, eager torch took 13 ms or 18),
+so a ratio is taken within each round and the median round's is printed: a ratio of the two
+overall medians can pair one runtime's fast spell with the other's slow one. With colour hints
+too, for a model that takes them. Also the app's sketch preprocessing (canvas -> edge map) and the
+paper's U-Net 256 (64 filters, 54.4M parameters) on both. Milliseconds are medians (and 90th
+percentiles) over --repeats runs after warm-up. Not a test: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -31,20 +33,33 @@ from model.sketch import prepare_drawing
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def timeit(fns: dict, repeats: int, block: int = 5) -> dict[str, tuple[float, float]]:
-    """Median and p90 milliseconds of each function, timed in alternating blocks of `block` runs, so that
-    they share the machine's moods. Each block starts after a pause and one untimed run: torch's
-    OpenMP threads spin for a while after their last op, on the cores another runtime needs."""
-    times = {name: [] for name in fns}
-    while min(len(t) for t in times.values()) < repeats:
+def timeit(fns: dict, repeats: int, block: int = 5) -> dict[str, list[list[float]]]:
+    """Milliseconds of each function's runs, in rounds: each round times a block of `block` runs of
+    each function, back to back, so that they share the machine's moods; returns each function's
+    blocks in round order. Each block starts after a pause and one untimed run: torch's OpenMP
+    threads spin for a while after their last op, on the cores another runtime needs."""
+    blocks = {name: [] for name in fns}
+    while len(blocks[next(iter(fns))]) * block < repeats:
         for name, fn in fns.items():
             time.sleep(0.3)
             fn()
+            times = []
             for _ in range(block):
                 start = time.perf_counter()
                 fn()
-                times[name].append(time.perf_counter() - start)
-    return {name: (statistics.median(t) * 1000, sorted(t)[int(0.9 * (len(t) - 1))] * 1000) for name, t in times.items()}
+                times.append((time.perf_counter() - start) * 1000)
+            blocks[name].append(times)
+    return blocks
+
+
+def median_p90(blocks: list[list[float]]) -> tuple[float, float]:
+    times = sorted(t for b in blocks for t in b)
+    return statistics.median(times), times[int(0.9 * (len(times) - 1))]
+
+
+def ratio(slower: list[list[float]], faster: list[list[float]]) -> float:
+    """The median over rounds of the two blocks' median ratio (see the module's docstring)."""
+    return statistics.median(statistics.median(a) / statistics.median(b) for a, b in zip(slower, faster))
 
 
 def shipped_generators() -> list[str]:
@@ -60,8 +75,8 @@ def red_dabs(size: tuple[int, int]) -> Image.Image:
     return hints
 
 
-def model_rows(weights: str, edges: Image.Image, repeats: int, device: str) -> list[tuple[str, float, float, float]]:
-    """(what is timed, eager median, ONNX Runtime median, ONNX Runtime p90) for one model."""
+def model_rows(weights: str, edges: Image.Image, repeats: int, device: str) -> list[tuple[str, float, float, float, float]]:
+    """(what is timed, eager median, ONNX Runtime median, ONNX Runtime p90, ratio) for one model."""
     eager = load_translator(weights, device=device, runtime="torch")
     fast = load_translator(weights, device=device, runtime="onnx")
     image = edges
@@ -73,7 +88,7 @@ def model_rows(weights: str, edges: Image.Image, repeats: int, device: str) -> l
     rows = []
     for case, run in cases.items():
         timed = timeit({"torch": lambda: run(eager), "onnx": lambda: run(fast)}, repeats)
-        rows.append((case, timed["torch"][0], timed["onnx"][0], timed["onnx"][1]))
+        rows.append((case, median_p90(timed["torch"])[0], *median_p90(timed["onnx"]), ratio(timed["torch"], timed["onnx"])))
     return rows
 
 
@@ -110,18 +125,19 @@ def main() -> int:
     for weights in args.weights or shipped_generators():
         g = load_translator(weights, device="cpu", runtime="torch").config
         name = f"{Path(weights).name}"
-        for case, eager_ms, onnx_ms, onnx_p90 in model_rows(weights, edges, args.repeats, args.device):
-            print(f"{name:16s} {case:34s} {eager_ms:9.1f} {onnx_ms:8.1f} {onnx_p90:9.1f} {eager_ms / onnx_ms:10.2f}x")
+        for case, eager_ms, onnx_ms, onnx_p90, eager_onnx in model_rows(weights, edges, args.repeats, args.device):
+            print(f"{name:16s} {case:34s} {eager_ms:9.1f} {onnx_ms:8.1f} {onnx_p90:9.1f} {eager_onnx:10.2f}x")
             name = ""
         print(f"{'':16s} (U-Net {g.image_size}, ngf {g.ngf}" + (f", outer {g.outer_ngf}" if g.outer_ngf else "") + ")")
-    sketch = timeit({"sketch": lambda: prepare_drawing(drawing)}, args.repeats)["sketch"]
+    sketch = median_p90(timeit({"sketch": lambda: prepare_drawing(drawing)}, args.repeats)["sketch"])
     print(f"{'app':16s} {'canvas -> edge map':34s} {sketch[0]:9.1f}")
     paper = UNetGenerator(GeneratorConfig(256, ngf=64)).eval()
     eager, fast = Translator(paper, device="cpu", runtime="torch"), Translator(paper, device="cpu", runtime="onnx")
     x = eager.preprocess(edges)[None]
     timed = timeit({"torch": lambda: eager.translate_tensor(x), "onnx": lambda: fast.translate_tensor(x)}, max(10, args.repeats // 5))
-    print(f"{'paper U-Net 256':16s} {'network (ngf 64, 54.4M parameters)':34s} {timed['torch'][0]:9.1f} {timed['onnx'][0]:8.1f} "
-          f"{timed['onnx'][1]:9.1f} {timed['torch'][0] / timed['onnx'][0]:10.2f}x")  # fmt: skip
+    (eager_ms, _), (onnx_ms, onnx_p90) = median_p90(timed["torch"]), median_p90(timed["onnx"])
+    print(f"{'paper U-Net 256':16s} {'network (ngf 64, 54.4M parameters)':34s} {eager_ms:9.1f} {onnx_ms:8.1f} "
+          f"{onnx_p90:9.1f} {ratio(timed['torch'], timed['onnx']):10.2f}x")  # fmt: skip
     return 0
 
 

@@ -16,7 +16,7 @@ def test_phase_upsample_is_the_transposed_convolution(bias, size):
     layer = nn.ConvTranspose2d(6, 5, 4, 2, 1, bias=bias)
     x = torch.randn(2, 6, *size)
     with torch.no_grad():
-        assert (PhaseUpsample(layer)(x) - layer(x)).abs().max() <= 1e-5
+        assert (PhaseUpsample(layer, size)(x) - layer(x)).abs().max() <= 1e-5
 
 
 @pytest.mark.parametrize("bias", [True, False])
