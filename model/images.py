@@ -34,8 +34,13 @@ def to_array(image: Image.Image) -> np.ndarray:
 
 def array_to_pil(a: np.ndarray) -> Image.Image:
     """Float array (C, H, W) in [-1, 1] -> 8-bit RGB or L image."""
-    a = np.round((np.clip(a.astype(np.float32), -1, 1) + np.float32(1)) * np.float32(127.5)).astype(np.uint8).transpose(1, 2, 0)
-    return Image.fromarray(np.ascontiguousarray(a[..., 0]), "L") if a.shape[2] == 1 else Image.fromarray(np.ascontiguousarray(a), "RGB")
+    # In place, and the channels joined by PIL rather than a numpy transpose: a third of the time,
+    # and every live shoe pays it.
+    scaled = np.clip(a, -1, 1, dtype=np.float32)
+    scaled += np.float32(1)
+    scaled *= np.float32(127.5)
+    bands = [Image.fromarray(band, "L") for band in np.rint(scaled, out=scaled).astype(np.uint8)]
+    return bands[0] if len(bands) == 1 else Image.merge("RGB", bands)
 
 
 # The tensor forms go through numpy: no torch thread pool wakes for them, which would spin on
