@@ -7,11 +7,11 @@
 For each model, for one 256x256 image (batch 1): the network alone and the whole translation a
 user waits for (PIL in, PIL out: preprocessing, network, resize to 256), on eager torch and on
 ONNX Runtime (model.onnx_runtime), timed in rounds: a block of runs on each, back to back. The
-machine's speed changes within seconds (in rounds a second apart, eager torch took 13 ms or 18),
-so a ratio is taken within each round and the median round's is printed: a ratio of the two
-overall medians can pair one runtime's fast spell with the other's slow one. With colour hints
-too, for a model that takes them. Also the app's sketch preprocessing (canvas -> edge map) and the
-paper's U-Net 256 (64 filters, 54.4M parameters) on both. Milliseconds are medians (and 90th
+machine's speed changes within seconds, so a ratio is taken within each round and the median
+round's is printed: a ratio of the two overall medians can pair one runtime's fast spell with the
+other's slow one. With colour hints too, for a model that takes them. Also the app's sketch
+preprocessing (canvas -> edge map), the network's output made an image, and the paper's U-Net 256
+(64 filters, 54.4M parameters) on both. Milliseconds are medians (and 90th
 percentiles) over --repeats runs after warm-up. Not a test: it asserts nothing.
 """
 
@@ -28,6 +28,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from model import GeneratorConfig, Translator, UNetGenerator, load_translator
+from model.images import to_pil
 from model.sketch import prepare_drawing
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,6 +132,9 @@ def main() -> int:
         print(f"{'':16s} (U-Net {g.image_size}, ngf {g.ngf}" + (f", outer {g.outer_ngf}" if g.outer_ngf else "") + ")")
     sketch = median_p90(timeit({"sketch": lambda: prepare_drawing(drawing)}, args.repeats)["sketch"])
     print(f"{'app':16s} {'canvas -> edge map':34s} {sketch[0]:9.1f}")
+    shoe = torch.rand(3, 256, 256) * 2 - 1
+    image = median_p90(timeit({"to_pil": lambda: to_pil(shoe)}, args.repeats)["to_pil"])
+    print(f"{'':16s} {'network output -> image':34s} {image[0]:9.2f}")
     paper = UNetGenerator(GeneratorConfig(256, ngf=64)).eval()
     eager, fast = Translator(paper, device="cpu", runtime="torch"), Translator(paper, device="cpu", runtime="onnx")
     x = eager.preprocess(edges)[None]
