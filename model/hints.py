@@ -26,20 +26,28 @@ def hints_to_tensor(hints: Image.Image, size: int) -> torch.Tensor:
     Resizing averages each hint colour over its own pixels only, and keeps every hint that
     covers any part of an output pixel, so a thin stroke on a large canvas survives.
     """
-    rgba = np.asarray(hints.convert("RGBA"), dtype=np.float32) / 255.0
-    mask = (rgba[..., 3] > OPAQUE).astype(np.float32)[None]
-    masked = np.concatenate([rgba[..., :3].transpose(2, 0, 1) * mask, mask])
-    height, width = mask.shape[1:]
+    rgba = np.asarray(hints.convert("RGBA"))
+    mask = rgba[..., 3] > OPAQUE * 255
+    out = np.zeros((4, size, size), np.float32)  # hint colours (0-255) summed over each output pixel, and their count
+    height, width = mask.shape
     if height % size == 0 and width % size == 0:
-        # Whole blocks (the canvas's own size, or a multiple): pooled in numpy, so that no torch op
-        # wakes torch's thread pool beside ONNX Runtime's (model/images.py).
-        pooled = masked.reshape(4, size, height // size, size, width // size).mean(axis=(2, 4))
-    else:
-        pooled = F.adaptive_avg_pool2d(torch.from_numpy(masked)[None], size)[0].numpy()
-    coverage = pooled[3:]
-    mask = (coverage > 0).astype(np.float32)
-    colour = pooled[:3] / np.maximum(coverage, 1e-6)
-    return torch.from_numpy(np.ascontiguousarray(np.concatenate([(colour * 2 - 1) * mask, mask])))
+        # Whole blocks (the canvas's own size, or a multiple): summed in numpy, one block offset at a
+        # time, so that no torch op wakes torch's thread pool beside ONNX Runtime's (model/images.py).
+        for i in range(height // size):
+            for j in range(width // size):
+                block_mask = mask[i :: height // size, j :: width // size]
+                out[:3] += rgba[i :: height // size, j :: width // size, :3].transpose(2, 0, 1) * block_mask
+                out[3] += block_mask
+    else:  # means rather than sums: the colour, their ratio, is the same
+        masked = np.dstack([rgba[..., :3] * mask[..., None], mask]).transpose(2, 0, 1).astype(np.float32)
+        out[:] = F.adaptive_avg_pool2d(torch.from_numpy(masked)[None], size)[0].numpy()
+    present = out[3] > 0
+    out[:3] /= np.float32(255) * np.maximum(out[3], np.float32(1e-6))
+    out[:3] *= 2
+    out[:3] -= 1
+    out[:3] *= present
+    out[3] = present
+    return torch.from_numpy(out)
 
 
 def has_hints(hints: Image.Image | None) -> bool:
