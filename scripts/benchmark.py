@@ -10,9 +10,9 @@ ONNX Runtime (model.onnx_runtime), timed in rounds: a block of runs on each, bac
 machine's speed changes within seconds, so a ratio is taken within each round and the median
 round's is printed: a ratio of the two overall medians can pair one runtime's fast spell with the
 other's slow one. With colour hints too, for a model that takes them. Also the app's sketch
-preprocessing (canvas -> edge map), the network's output made an image, and the paper's U-Net 256
-(64 filters, 54.4M parameters) on both. Milliseconds are medians (and 90th
-percentiles) over --repeats runs after warm-up. Not a test: it asserts nothing.
+preprocessing (canvas -> edge map, hint layer -> tensor), the network's output made an image,
+and the paper's U-Net 256 (64 filters, 54.4M parameters) on both runtimes. Milliseconds are
+medians (and 90th percentiles) over --repeats runs after warm-up. Not a test: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from model import GeneratorConfig, Translator, UNetGenerator, load_translator
+from model.hints import hints_to_tensor
 from model.images import to_pil
 from model.sketch import prepare_drawing
 
@@ -135,6 +136,9 @@ def main() -> int:
     shoe = torch.rand(3, 256, 256) * 2 - 1
     image = median_p90(timeit({"to_pil": lambda: to_pil(shoe)}, args.repeats)["to_pil"])
     print(f"{'':16s} {'network output -> image':34s} {image[0]:9.2f}")
+    dabs = red_dabs(edges.size)
+    hint_tensor = median_p90(timeit({"hints": lambda: hints_to_tensor(dabs, 256)}, args.repeats)["hints"])
+    print(f"{'':16s} {'colour hints -> tensor':34s} {hint_tensor[0]:9.2f}")
     paper = UNetGenerator(GeneratorConfig(256, ngf=64)).eval()
     eager, fast = Translator(paper, device="cpu", runtime="torch"), Translator(paper, device="cpu", runtime="onnx")
     x = eager.preprocess(edges)[None]
