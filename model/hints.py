@@ -33,10 +33,11 @@ def hints_to_tensor(hints: Image.Image, size: int) -> torch.Tensor:
     if height % size == 0 and width % size == 0:
         # Whole blocks (the canvas's own size, or a multiple): summed in numpy, one block offset at a
         # time, so that no torch op wakes torch's thread pool beside ONNX Runtime's (model/images.py).
-        for i in range(height // size):
-            for j in range(width // size):
-                block_mask = mask[i :: height // size, j :: width // size]
-                out[:3] += rgba[i :: height // size, j :: width // size, :3].transpose(2, 0, 1) * block_mask
+        step_y, step_x = height // size, width // size
+        for i in range(step_y):
+            for j in range(step_x):
+                block_mask = mask[i::step_y, j::step_x]
+                out[:3] += rgba[i::step_y, j::step_x, :3].transpose(2, 0, 1) * block_mask
                 out[3] += block_mask
     else:  # means rather than sums: the colour, their ratio, is the same
         masked = np.dstack([rgba[..., :3] * mask[..., None], mask]).transpose(2, 0, 1).astype(np.float32)

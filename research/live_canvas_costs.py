@@ -160,7 +160,8 @@ def operator_profile(path: Path, x: np.ndarray, threads: int, every_op: bool = F
             by_op[e["args"]["op_name"]] += e["dur"] / 1000 / runs
             by_node[e["name"].removesuffix("_kernel_time")] += e["dur"] / 1000 / runs
     shown = by_op.most_common(None if every_op else 4)  # every op: which of them a second thread speeds up
-    print(f"  {threads} thread(s): network {sum(by_op.values()):.1f} ms; " + ", ".join(f"{op} {ms:.2f}" for op, ms in shown))
+    print(f"  {threads} thread(s): network {sum(by_op.values()):.1f} ms; "
+          + ", ".join(f"{op} {ms:.2f}" for op, ms in shown))
     if threads > 1:
         for name, (macs, weights_mb) in convolution_sizes(path).items():
             # ONNX Runtime renames the nodes it fuses: a node is found by its name's start

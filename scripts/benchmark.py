@@ -59,9 +59,10 @@ def median_p90(blocks: list[list[float]]) -> tuple[float, float]:
     return statistics.median(times), times[int(0.9 * (len(times) - 1))]
 
 
-def ratio(slower: list[list[float]], faster: list[list[float]]) -> float:
-    """The median over rounds of the two blocks' median ratio (see the module's docstring)."""
-    return statistics.median(statistics.median(a) / statistics.median(b) for a, b in zip(slower, faster))
+def ratio(numerator: list[list[float]], denominator: list[list[float]]) -> float:
+    """The median over rounds of median(numerator's block) / median(denominator's block): each
+    round's blocks ran back to back (see the module's docstring)."""
+    return statistics.median(statistics.median(a) / statistics.median(b) for a, b in zip(numerator, denominator))
 
 
 def shipped_generators() -> list[str]:
@@ -77,7 +78,7 @@ def red_dabs(size: tuple[int, int]) -> Image.Image:
     return hints
 
 
-def model_rows(weights: str, edges: Image.Image, repeats: int, device: str) -> list[tuple[str, float, float, float, float]]:
+def model_rows(weights: str, edges: Image.Image, repeats: int, device: str) -> list[tuple[str, float, float, float, float]]:  # fmt: skip
     """(what is timed, eager median, ONNX Runtime median, ONNX Runtime p90, ratio) for one model."""
     eager = load_translator(weights, device=device, runtime="torch")
     fast = load_translator(weights, device=device, runtime="onnx")
@@ -90,7 +91,8 @@ def model_rows(weights: str, edges: Image.Image, repeats: int, device: str) -> l
     rows = []
     for case, run in cases.items():
         timed = timeit({"torch": lambda: run(eager), "onnx": lambda: run(fast)}, repeats)
-        rows.append((case, median_p90(timed["torch"])[0], *median_p90(timed["onnx"]), ratio(timed["torch"], timed["onnx"])))
+        eager_ms, (onnx_ms, onnx_p90) = median_p90(timed["torch"])[0], median_p90(timed["onnx"])
+        rows.append((case, eager_ms, onnx_ms, onnx_p90, ratio(timed["torch"], timed["onnx"])))
     return rows
 
 
@@ -142,7 +144,8 @@ def main() -> int:
     paper = UNetGenerator(GeneratorConfig(256, ngf=64)).eval()
     eager, fast = Translator(paper, device="cpu", runtime="torch"), Translator(paper, device="cpu", runtime="onnx")
     x = eager.preprocess(edges)[None]
-    timed = timeit({"torch": lambda: eager.translate_tensor(x), "onnx": lambda: fast.translate_tensor(x)}, max(10, args.repeats // 5))
+    runs = {"torch": lambda: eager.translate_tensor(x), "onnx": lambda: fast.translate_tensor(x)}
+    timed = timeit(runs, max(25, args.repeats // 2))  # at least five rounds: 0.1-0.2 s a run
     (eager_ms, _), (onnx_ms, onnx_p90) = median_p90(timed["torch"]), median_p90(timed["onnx"])
     print(f"{'paper U-Net 256':16s} {'network (ngf 64, 54.4M parameters)':34s} {eager_ms:9.1f} {onnx_ms:8.1f} "
           f"{onnx_p90:9.1f} {ratio(timed['torch'], timed['onnx']):10.2f}x")  # fmt: skip

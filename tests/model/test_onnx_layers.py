@@ -19,6 +19,12 @@ def test_phase_upsample_is_the_transposed_convolution(bias, size):
         assert (PhaseUpsample(layer, size)(x) - layer(x)).abs().max() <= 1e-5
 
 
+def test_a_phase_layer_refuses_inputs_of_another_size():
+    layer = PhaseUpsample(nn.ConvTranspose2d(4, 4, 4, 2, 1), (16, 33))
+    with pytest.raises(ValueError, match="built for"):
+        layer(torch.randn(1, 4, 33, 16))  # as many blocks, the wrong shape
+
+
 @pytest.mark.parametrize("bias", [True, False])
 def test_the_innermost_layers_keep_their_centre_taps_and_outputs(bias):
     torch.manual_seed(0)
