@@ -20,6 +20,11 @@ HINT_COLOURS = {"red": "#d62828", "blue": "#1d4ed8", "white": "#ffffff", "black"
 OPAQUE = 0.5  # alpha above this is a hint; the canvas's anti-aliased fringe below it is not
 
 
+def is_hint(alpha):
+    """Whether 8-bit alpha (a number or an array) marks a hint pixel."""
+    return alpha > OPAQUE * 255
+
+
 def hints_to_tensor(hints: Image.Image, size: int) -> torch.Tensor:
     """RGBA image of any size -> (4, size, size): colours in [-1, 1] where the mask is 1, and the mask.
 
@@ -27,7 +32,7 @@ def hints_to_tensor(hints: Image.Image, size: int) -> torch.Tensor:
     covers any part of an output pixel, so a thin stroke on a large canvas survives.
     """
     rgba = np.asarray(hints.convert("RGBA"))
-    mask = rgba[..., 3] > OPAQUE * 255
+    mask = is_hint(rgba[..., 3])
     out = np.zeros((4, size, size), np.float32)  # hint colours (0-255) summed over each output pixel, and their count
     height, width = mask.shape
     if height % size == 0 and width % size == 0:
@@ -56,7 +61,7 @@ def has_hints(hints: Image.Image | None) -> bool:
     if hints is None:
         return False
     alpha = np.asarray(hints.convert("RGBA"))[..., 3]
-    return bool((alpha > OPAQUE * 255).any())
+    return bool(is_hint(alpha).any())
 
 
 def has_alpha(image: Image.Image) -> bool:
@@ -67,7 +72,7 @@ def has_alpha(image: Image.Image) -> bool:
 def opaque_only(hints: Image.Image) -> Image.Image:
     """RGBA with the faint pixels (anti-aliased fringes, eraser remnants) made fully transparent, the rest opaque."""
     rgba = hints.convert("RGBA")
-    rgba.putalpha(rgba.getchannel("A").point(lambda a: 255 if a > OPAQUE * 255 else 0))
+    rgba.putalpha(rgba.getchannel("A").point(lambda a: 255 if is_hint(a) else 0))
     return rgba
 
 

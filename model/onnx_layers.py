@@ -53,17 +53,16 @@ class PhaseUpsample(nn.Module):
         if layer.bias is not None:
             self.phases.bias.data = layer.bias.detach().repeat_interleave(4)
         self.requires_grad_(False)
-        # Sizes fixed: the export's Col2Im takes constant ones. The exporter loses the output's shape
-        # after it, and an instance norm that follows needs the channel count: a reshape restores it.
-        self.input_size = tuple(size)
-        self.blocks = (4 * cout, (size[0] + 1) * (size[1] + 1))
-        self.output_shape = (cout, 2 * size[0], 2 * size[1])
+        self.input_size = tuple(size)  # fixed: the export's Col2Im takes constant sizes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[2:]) != self.input_size:
             raise ValueError(f"this layer was built for {self.input_size} inputs, got {tuple(x.shape[2:])}")
-        blocks = self.phases(x).reshape(-1, *self.blocks)
-        return F.fold(blocks, self.output_shape[1:], 2, stride=2, padding=1).reshape(x.shape[0], *self.output_shape)
+        (h, w), cout = self.input_size, self.phases.out_channels // 4
+        blocks = self.phases(x).reshape(-1, 4 * cout, (h + 1) * (w + 1))
+        # The exporter loses the shape after Col2Im, and an instance norm that follows needs the
+        # channel count: the reshape restores it.
+        return F.fold(blocks, (2 * h, 2 * w), 2, stride=2, padding=1).reshape(x.shape[0], cout, 2 * h, 2 * w)
 
 
 def centre_taps(layer: nn.Module) -> nn.Module:

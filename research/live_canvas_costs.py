@@ -99,7 +99,7 @@ class OneHotInterleave(PhaseUpsample):
     channel (no overlapping taps) rather than by a fold (ONNX's Col2Im)."""
 
     def forward(self, x):
-        return F.conv_transpose2d(self.phases(x), self.one_hot, stride=2, padding=1, groups=self.output_shape[0])
+        return F.conv_transpose2d(self.phases(x), self.one_hot, stride=2, padding=1, groups=self.phases.out_channels // 4)
 
 
 def interleaved_by_one_hot(net: nn.Module) -> nn.Module:
@@ -107,7 +107,7 @@ def interleaved_by_one_hot(net: nn.Module) -> nn.Module:
     for module in net.modules():
         if type(module) is PhaseUpsample:
             module.__class__ = OneHotInterleave
-            cout = module.output_shape[0]
+            cout = module.phases.out_channels // 4
             module.register_buffer("one_hot", torch.eye(4).repeat(cout, 1).view(4 * cout, 1, 2, 2))
     return net
 
@@ -179,12 +179,9 @@ def convolution_sizes(path: Path) -> dict[str, tuple[int, float]]:
     values = [*graph.value_info, *graph.input, *graph.output]
     shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in values}
     weights = {w.name: list(w.dims) for w in graph.initializer}
-    for node in graph.node:  # the exporter shares a repeated weight (the one-hot interleave's) through Identity
-        if node.op_type == "Identity" and node.input[0] in weights:
-            weights[node.output[0]] = weights[node.input[0]]
     sizes = {}
     for node in graph.node:
-        if node.op_type in ("Conv", "ConvTranspose"):
+        if node.op_type in ("Conv", "ConvTranspose") and node.input[1] in weights:  # not a weight made in the graph
             w, n_in, n_out = weights[node.input[1]], shapes[node.input[0]], shapes[node.output[0]]
             per_position = w[1] * w[2] * w[3]  # a transposed convolution's kernel is scattered from each input position
             positions = n_out[1] * n_out[2] * n_out[3] if node.op_type == "Conv" else n_in[1] * n_in[2] * n_in[3]

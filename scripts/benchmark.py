@@ -65,6 +65,21 @@ def ratio(numerator: list[list[float]], denominator: list[list[float]]) -> float
     return statistics.median(statistics.median(a) / statistics.median(b) for a, b in zip(numerator, denominator))
 
 
+def eager_against_onnx(eager_run, onnx_run, repeats: int) -> tuple[float, float, float, float]:
+    """(eager median, ONNX Runtime median, ONNX Runtime p90, ratio), in ms."""
+    timed = timeit({"torch": eager_run, "onnx": onnx_run}, repeats)
+    (eager_ms, _), (onnx_ms, onnx_p90) = median_p90(timed["torch"]), median_p90(timed["onnx"])
+    return eager_ms, onnx_ms, onnx_p90, ratio(timed["torch"], timed["onnx"])
+
+
+def row(name: str, case: str, eager_ms: float, onnx_ms: float, onnx_p90: float, eager_onnx: float) -> str:
+    return f"{name:16s} {case:34s} {eager_ms:9.1f} {onnx_ms:8.1f} {onnx_p90:9.1f} {eager_onnx:10.2f}x"
+
+
+def median_ms(fn, repeats: int) -> float:
+    return median_p90(timeit({"fn": fn}, repeats)["fn"])[0]
+
+
 def shipped_generators() -> list[str]:
     return [str(p.parent) for p in sorted((ROOT / "weights").glob("*/config.json"))
             if "generator" in json.loads(p.read_text())]  # fmt: skip
@@ -78,7 +93,7 @@ def red_dabs(size: tuple[int, int]) -> Image.Image:
     return hints
 
 
-def model_rows(weights: str, edges: Image.Image, repeats: int, device: str) -> list[tuple[str, float, float, float, float]]:  # fmt: skip
+def model_rows(weights: str, edges: Image.Image, repeats: int, device: str) -> list[tuple]:
     """(what is timed, eager median, ONNX Runtime median, ONNX Runtime p90, ratio) for one model."""
     eager = load_translator(weights, device=device, runtime="torch")
     fast = load_translator(weights, device=device, runtime="onnx")
@@ -88,12 +103,7 @@ def model_rows(weights: str, edges: Image.Image, repeats: int, device: str) -> l
     if eager.takes_hints:
         hints = red_dabs(image.size)
         cases["whole translation, colour hints"] = lambda t: t(image, hints=hints)
-    rows = []
-    for case, run in cases.items():
-        timed = timeit({"torch": lambda: run(eager), "onnx": lambda: run(fast)}, repeats)
-        eager_ms, (onnx_ms, onnx_p90) = median_p90(timed["torch"])[0], median_p90(timed["onnx"])
-        rows.append((case, eager_ms, onnx_ms, onnx_p90, ratio(timed["torch"], timed["onnx"])))
-    return rows
+    return [(case, *eager_against_onnx(lambda: run(eager), lambda: run(fast), repeats)) for case, run in cases.items()]
 
 
 def main() -> int:
@@ -129,26 +139,22 @@ def main() -> int:
     for weights in args.weights or shipped_generators():
         g = load_translator(weights, device="cpu", runtime="torch").config
         name = f"{Path(weights).name}"
-        for case, eager_ms, onnx_ms, onnx_p90, eager_onnx in model_rows(weights, edges, args.repeats, args.device):
-            print(f"{name:16s} {case:34s} {eager_ms:9.1f} {onnx_ms:8.1f} {onnx_p90:9.1f} {eager_onnx:10.2f}x")
+        for case, *times in model_rows(weights, edges, args.repeats, args.device):
+            print(row(name, case, *times))
             name = ""
         print(f"{'':16s} (U-Net {g.image_size}, ngf {g.ngf}" + (f", outer {g.outer_ngf}" if g.outer_ngf else "") + ")")
-    sketch = median_p90(timeit({"sketch": lambda: prepare_drawing(drawing)}, args.repeats)["sketch"])
-    print(f"{'app':16s} {'canvas -> edge map':34s} {sketch[0]:9.1f}")
-    shoe = torch.rand(3, 256, 256) * 2 - 1
-    image = median_p90(timeit({"to_pil": lambda: to_pil(shoe)}, args.repeats)["to_pil"])
-    print(f"{'':16s} {'network output -> image':34s} {image[0]:9.2f}")
-    dabs = red_dabs(edges.size)
-    hint_tensor = median_p90(timeit({"hints": lambda: hints_to_tensor(dabs, 256)}, args.repeats)["hints"])
-    print(f"{'':16s} {'colour hints -> tensor':34s} {hint_tensor[0]:9.2f}")
+    shoe, dabs = torch.rand(3, 256, 256) * 2 - 1, red_dabs(edges.size)
+    app_steps = {"canvas -> edge map": lambda: prepare_drawing(drawing),
+                 "network output -> image": lambda: to_pil(shoe),
+                 "colour hints -> tensor": lambda: hints_to_tensor(dabs, 256)}
+    for name, (case, step) in zip(["app", "", ""], app_steps.items()):
+        print(f"{name:16s} {case:34s} {median_ms(step, args.repeats):9.2f}")
     paper = UNetGenerator(GeneratorConfig(256, ngf=64)).eval()
     eager, fast = Translator(paper, device="cpu", runtime="torch"), Translator(paper, device="cpu", runtime="onnx")
     x = eager.preprocess(edges)[None]
-    runs = {"torch": lambda: eager.translate_tensor(x), "onnx": lambda: fast.translate_tensor(x)}
-    timed = timeit(runs, max(25, args.repeats // 2))  # at least five rounds: 0.1-0.2 s a run
-    (eager_ms, _), (onnx_ms, onnx_p90) = median_p90(timed["torch"]), median_p90(timed["onnx"])
-    print(f"{'paper U-Net 256':16s} {'network (ngf 64, 54.4M parameters)':34s} {eager_ms:9.1f} {onnx_ms:8.1f} "
-          f"{onnx_p90:9.1f} {ratio(timed['torch'], timed['onnx']):10.2f}x")  # fmt: skip
+    paper_times = eager_against_onnx(lambda: eager.translate_tensor(x), lambda: fast.translate_tensor(x),
+                                     max(25, args.repeats // 2))  # at least five rounds: 0.1-0.2 s a run
+    print(row("paper U-Net 256", "network (ngf 64, 54.4M parameters)", *paper_times))
     return 0
 
 
