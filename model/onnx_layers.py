@@ -2,18 +2,22 @@
 
 ONNX Runtime runs a transposed convolution as a matrix product followed by a serial scatter-add
 (col2im), which costs most where the output is large; and a layer reads its whole kernel even where
-the input's zero border leaves taps unused. Two exact rewrites, chosen by the size of a layer's input:
+the input's zero border leaves taps unused. Three exact rewrites, chosen by the size of a layer's input:
 
 - PhaseUpsample: ConvTranspose2d(4, 2, 1) over an input of at least 16 px becomes a 2x2
   convolution to the four output phases, at ONNX Runtime's convolution speed, then a fold of
   non-overlapping 2x2 blocks (ONNX's Col2Im op), which interleaves them: a copy, with no adds, in
   half the time of a one-hot grouped transposed convolution (the research script times both).
+- ColumnUpsample: the same layer over an input of 2 to 4 px, where its time goes to reading its
+  weights, becomes a 1x1 convolution to each output channel's 16 taps (the matrix product's
+  columns), then the fold that adds them into place: ONNX Runtime runs that convolution in about
+  half the time of the transposed convolution on the 2-px layer.
 - centre_taps: a 4x4 stride-2 layer at the innermost level (Conv2d on a 2x2 input, ConvTranspose2d
   on a 1x1 input) uses only its kernel's centre 2x2; it becomes a 2x2 layer of those taps, which
   reads a quarter of the weights.
 
-Below 16 px the matrix product dominates and the scatter is cheap: the transposed convolution stays.
-`python -m research.live_canvas_costs network` times each layer both ways.
+At 8 px neither form beat the transposed convolution: it stays.
+`python -m research.live_canvas_costs network` times each layer in each form.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 MIN_PHASE_INPUT = 16  # px: from here up the phase form paid in every layer profiled; below it, none did
+MAX_COLUMN_INPUT = 4  # px: up to here the column form paid; at 8 px it was slower than the layer as it is
 # The interleave puts the phase convolution's output at row t and block row a at output row
 # 2t + a - 1, which reads input rows t - 1 and t through these rows of the 4x4 transposed kernel.
 TAPS = {a: [2 + a, a] for a in (0, 1)}
@@ -37,13 +42,35 @@ def is_4x4_stride_2(layer: nn.Module) -> bool:
     return shape == ((4, 4), (2, 2), (1, 1), (1, 1), 1, "zeros") and getattr(layer, "output_padding", (0, 0)) == (0, 0)
 
 
-class PhaseUpsample(nn.Module):
-    """ConvTranspose2d(4, 2, 1) on inputs of one (height, width): a 2x2 convolution (padding 1) to the
-    four output phases of each channel, then their interleave: a fold of 2x2 blocks with stride 2,
-    whose padding crops the border row and column the phases overhang by."""
+class FoldedUpsample(nn.Module):
+    """ConvTranspose2d(4, 2, 1) as a convolution to blocks of the output, then a fold (ONNX's Col2Im)
+    with stride 2 and padding 1 that puts them in place. Built for inputs of one (height, width):
+    the export's Col2Im takes constant sizes. A subclass makes the blocks."""
+
+    def __init__(self, layer: nn.ConvTranspose2d, size: tuple[int, int], kernel: int, blocks: int):
+        super().__init__()
+        self.input_size, self.out_channels = tuple(size), layer.out_channels
+        self.kernel, self.blocks = kernel, blocks  # the fold's kernel side; blocks per channel
+
+    def fold(self, x: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
+        (h, w), cout, k = self.input_size, self.out_channels, self.kernel
+        y = F.fold(blocks.reshape(-1, cout * k * k, self.blocks), (2 * h, 2 * w), k, stride=2, padding=1)
+        # The exporter loses the shape after Col2Im, and an instance norm that follows needs the
+        # channel count: the reshape restores it.
+        return y.reshape(x.shape[0], cout, 2 * h, 2 * w)
+
+    def check_size(self, x: torch.Tensor) -> None:
+        if tuple(x.shape[2:]) != self.input_size:
+            raise ValueError(f"this layer was built for {self.input_size} inputs, got {tuple(x.shape[2:])}")
+
+
+class PhaseUpsample(FoldedUpsample):
+    """A 2x2 convolution (padding 1) to the four output phases of each channel, then their
+    interleave: a fold of non-overlapping 2x2 blocks, whose padding crops the border row and column
+    the phases overhang by."""
 
     def __init__(self, layer: nn.ConvTranspose2d, size: tuple[int, int]):
-        super().__init__()
+        super().__init__(layer, size, kernel=2, blocks=(size[0] + 1) * (size[1] + 1))
         w = layer.weight.detach()  # (cin, cout, 4, 4)
         cin, cout = w.shape[:2]
         # Channel 4c + 2a + b: channel c's phase at block position (a, b), as the fold reads it.
@@ -51,18 +78,33 @@ class PhaseUpsample(nn.Module):
         self.phases = nn.Conv2d(cin, 4 * cout, 2, 1, 1, bias=layer.bias is not None)
         self.phases.weight.data = kernel.permute(1, 2, 0, 3, 4).reshape(4 * cout, cin, 2, 2).contiguous()
         if layer.bias is not None:
-            self.phases.bias.data = layer.bias.detach().repeat_interleave(4)
+            self.phases.bias.data = layer.bias.detach().repeat_interleave(4)  # each output pixel gets one block
         self.requires_grad_(False)
-        self.input_size = tuple(size)  # fixed: the export's Col2Im takes constant sizes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if tuple(x.shape[2:]) != self.input_size:
-            raise ValueError(f"this layer was built for {self.input_size} inputs, got {tuple(x.shape[2:])}")
-        (h, w), cout = self.input_size, self.phases.out_channels // 4
-        blocks = self.phases(x).reshape(-1, 4 * cout, (h + 1) * (w + 1))
-        # The exporter loses the shape after Col2Im, and an instance norm that follows needs the
-        # channel count: the reshape restores it.
-        return F.fold(blocks, (2 * h, 2 * w), 2, stride=2, padding=1).reshape(x.shape[0], cout, 2 * h, 2 * w)
+        self.check_size(x)
+        return self.fold(x, self.phases(x))
+
+
+class ColumnUpsample(FoldedUpsample):
+    """A 1x1 convolution to the 16 taps of each output channel at each input position (col2im's
+    columns), then a fold of 4x4 blocks that adds the overlapping taps into place, then the bias
+    (border pixels get fewer taps than the rest, so it cannot ride on the taps)."""
+
+    def __init__(self, layer: nn.ConvTranspose2d, size: tuple[int, int]):
+        super().__init__(layer, size, kernel=4, blocks=size[0] * size[1])
+        w = layer.weight.detach()  # (cin, cout, 4, 4)
+        cin, cout = w.shape[:2]
+        # Channel 16c + 4i + j: output channel c's tap (i, j), as the fold reads it.
+        self.columns = nn.Conv2d(cin, 16 * cout, 1, bias=False)
+        self.columns.weight.data = w.reshape(cin, 16 * cout).t().reshape(16 * cout, cin, 1, 1).contiguous()
+        self.register_buffer("bias", None if layer.bias is None else layer.bias.detach().reshape(1, cout, 1, 1).clone())
+        self.requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_size(x)
+        y = self.fold(x, self.columns(x))
+        return y if self.bias is None else y + self.bias
 
 
 def centre_taps(layer: nn.Module) -> nn.Module:
@@ -76,8 +118,8 @@ def centre_taps(layer: nn.Module) -> nn.Module:
     return small.requires_grad_(False).to(layer.weight)
 
 
-def rewritten_layer(layer: nn.Module, size: tuple[int, int],
-                    min_phase_input: int = MIN_PHASE_INPUT) -> nn.Module | None:
+def rewritten_layer(layer: nn.Module, size: tuple[int, int], min_phase_input: int = MIN_PHASE_INPUT,
+                    max_column_input: int = MAX_COLUMN_INPUT) -> nn.Module | None:
     """The faster form of a layer for its input's (height, width), or None to keep it."""
     if not is_4x4_stride_2(layer):
         return None
@@ -85,7 +127,9 @@ def rewritten_layer(layer: nn.Module, size: tuple[int, int],
         return centre_taps(layer) if size == (2, 2) else None
     if size == (1, 1):
         return centre_taps(layer)
-    return PhaseUpsample(layer, size) if min(size) >= min_phase_input else None
+    if min(size) >= min_phase_input:
+        return PhaseUpsample(layer, size)
+    return ColumnUpsample(layer, size) if max(size) <= max_column_input else None
 
 
 def input_sizes(net: nn.Module, *example: torch.Tensor) -> dict[str, set[tuple[int, int]]]:
@@ -110,7 +154,8 @@ def input_sizes(net: nn.Module, *example: torch.Tensor) -> dict[str, set[tuple[i
     return sizes
 
 
-def for_onnx_runtime(net: nn.Module, *example: torch.Tensor, min_phase_input: int = MIN_PHASE_INPUT) -> nn.Module:
+def for_onnx_runtime(net: nn.Module, *example: torch.Tensor, min_phase_input: int = MIN_PHASE_INPUT,
+                     max_column_input: int = MAX_COLUMN_INPUT) -> nn.Module:
     """A copy of net whose 4x4 stride-2 layers take their faster forms for the input sizes of example.
     Sizes are taken on the copy (a network in training mode would update its statistics), and a layer
     called at several sizes stays as it is."""
@@ -120,7 +165,7 @@ def for_onnx_runtime(net: nn.Module, *example: torch.Tensor, min_phase_input: in
             continue
         parent_name, _, child = name.rpartition(".")
         parent = net.get_submodule(parent_name)
-        faster = rewritten_layer(getattr(parent, child), next(iter(sizes)), min_phase_input)
+        faster = rewritten_layer(getattr(parent, child), next(iter(sizes)), min_phase_input, max_column_input)
         if faster is not None:
             setattr(parent, child, faster)
     return net

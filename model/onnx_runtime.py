@@ -33,7 +33,7 @@ from .networks import GeneratorConfig, UNetGenerator, inference_network
 from .onnx_layers import for_onnx_runtime
 from .stopping import Stop
 
-FORMAT = 3  # bump when the export changes, so that cached graphs are made again
+FORMAT = 4  # bump when the export changes, so that cached graphs are made again
 OPSET = 18
 
 

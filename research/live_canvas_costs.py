@@ -8,12 +8,14 @@
 network: ONNX Runtime's per-operator and per-convolution profile of the generator at one and two
 threads, as built and as exported (model.onnx_layers); rewrites of its transposed convolutions that
 give the same outputs, timed interleaved against both (the exported phase form with its phases
-interleaved by a one-hot grouped transposed convolution instead of a fold; the phase form in every
-layer, not only from 16 px up; four 2x2 convolutions, one per output phase; one 3x3 convolution to
-four times the channels, then a pixel shuffle); one session of one thread called from two threads at once
-against one call at a time on two threads; the memory a second session of a graph costs; where the
-openvino package is installed, OpenVINO on the same graph (its precision, its difference from eager,
-its time); and the same network with upsample="resize" on both runtimes.
+interleaved by a one-hot grouped transposed convolution instead of a fold; the export without its
+column form, the 2-4 px layers kept as transposed convolutions, and with the column form up to
+8 px; the phase form in every layer, not only from 16 px up; four 2x2 convolutions, one per output
+phase; one 3x3 convolution to four times the channels, then a pixel shuffle); one session of one
+thread called from two threads at once against one call at a time on two threads; the memory a
+second session of a graph costs; where the openvino package is installed, OpenVINO on the same
+graph (its precision, its difference from eager, its time); and the same network with
+upsample="resize" on both runtimes.
 
 page: headless Chromium. What a 512-px canvas's hint layer costs to draw with and without its
 shadow; then the app (on one thread, as the browser test runs it), drawn on with strokes of 40
@@ -228,11 +230,13 @@ def network(args) -> None:
 
 
 def exported_variants(net: nn.Module, x: torch.Tensor) -> dict[str, Path]:
-    """The network as built, as model.onnx_runtime exports it, and four rewrites, each an ONNX file."""
+    """The network as built, as model.onnx_runtime exports it, and six rewrites, each an ONNX file."""
     folder, paths = Path(tempfile.mkdtemp()), {}
     exported = for_onnx_runtime(net, x)
     for name, model in {"as built": net, "exported (model.onnx_layers)": exported,
                         "exported, one-hot interleave": interleaved_by_one_hot(exported),
+                        "exported, 2-4 px transposed convolutions kept": for_onnx_runtime(net, x, max_column_input=0),
+                        "exported, column form up to 8 px": for_onnx_runtime(net, x, max_column_input=8),
                         "phase form in every transposed convolution": for_onnx_runtime(net, x, min_phase_input=2),
                         "four 2x2 convolutions": rewritten(net, PhaseConvs),
                         "3x3 convolution + pixel shuffle": rewritten(net, SubPixel)}.items():  # fmt: skip

@@ -6,23 +6,26 @@ import torch.nn as nn
 
 from model import GeneratorConfig, UNetGenerator
 from model.networks import inference_network
-from model.onnx_layers import MIN_PHASE_INPUT, PhaseUpsample, for_onnx_runtime, input_sizes, rewritten_layer
+from model.onnx_layers import (MAX_COLUMN_INPUT, MIN_PHASE_INPUT, ColumnUpsample, PhaseUpsample, for_onnx_runtime,
+                               input_sizes, rewritten_layer)
 
 
+@pytest.mark.parametrize("form", [PhaseUpsample, ColumnUpsample])
 @pytest.mark.parametrize("bias", [True, False])
-@pytest.mark.parametrize("size", [(16, 16), (5, 9), (1, 1)])
-def test_phase_upsample_is_the_transposed_convolution(bias, size):
+@pytest.mark.parametrize("size", [(16, 16), (5, 9), (4, 4), (3, 2), (2, 2), (1, 1)])
+def test_a_rewritten_upsampling_layer_is_the_transposed_convolution(form, bias, size):
     torch.manual_seed(0)
     layer = nn.ConvTranspose2d(6, 5, 4, 2, 1, bias=bias)
     x = torch.randn(2, 6, *size)
     with torch.no_grad():
-        assert (PhaseUpsample(layer, size)(x) - layer(x)).abs().max() <= 1e-5
+        assert (form(layer, size)(x) - layer(x)).abs().max() <= 1e-5
 
 
-def test_a_phase_layer_refuses_inputs_of_another_size():
-    layer = PhaseUpsample(nn.ConvTranspose2d(4, 4, 4, 2, 1), (16, 33))
+@pytest.mark.parametrize("form", [PhaseUpsample, ColumnUpsample])
+def test_a_rewritten_layer_refuses_inputs_of_another_size(form):
+    layer = form(nn.ConvTranspose2d(4, 4, 4, 2, 1), (2, 3))
     with pytest.raises(ValueError, match="built for"):
-        layer(torch.randn(1, 4, 33, 16))  # as many blocks, the wrong shape
+        layer(torch.randn(1, 4, 3, 2))  # as many positions, the wrong shape
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -39,9 +42,13 @@ def test_the_innermost_layers_keep_their_centre_taps_and_outputs(bias):
 
 def test_layers_are_rewritten_only_where_it_pays():
     up = nn.ConvTranspose2d(4, 4, 4, 2, 1)
-    below = MIN_PHASE_INPUT // 2
-    assert rewritten_layer(up, (below, below)) is None  # the matrix product dominates there
+    between = MIN_PHASE_INPUT // 2
+    assert between > MAX_COLUMN_INPUT
+    assert rewritten_layer(up, (between, between)) is None  # neither form paid there
     assert isinstance(rewritten_layer(up, (MIN_PHASE_INPUT, MIN_PHASE_INPUT)), PhaseUpsample)
+    assert isinstance(rewritten_layer(up, (2, 2)), ColumnUpsample)
+    assert isinstance(rewritten_layer(up, (MAX_COLUMN_INPUT, MAX_COLUMN_INPUT)), ColumnUpsample)
+    assert rewritten_layer(up, (MAX_COLUMN_INPUT, 2 * MAX_COLUMN_INPUT)) is None  # the larger side decides
     assert rewritten_layer(nn.Conv2d(4, 4, 4, 2, 1), (4, 4)) is None  # every tap meets the input
     assert rewritten_layer(nn.Conv2d(4, 4, 3, 1, 1), (2, 2)) is None  # not a 4x4 stride-2 layer
     assert rewritten_layer(nn.ConvTranspose2d(4, 4, 4, 2, 1, output_padding=1), (32, 32)) is None
@@ -81,9 +88,10 @@ def test_a_generator_with_hints_gives_the_same_outputs_rewritten():
     x, hints = torch.rand(2, 3, 64, 64) * 2 - 1, torch.zeros(2, 4, 64, 64)
     hints[:, :, 10:20, 10:20] = 1
     fast = for_onnx_runtime(net, x, hints)
-    phase_inputs, kept_inputs = upsampling_input_sides(fast, x, hints)
+    phase_inputs, column_inputs, kept_inputs = upsampling_input_sides(fast, x, hints)
     assert phase_inputs == [16, 32]  # MIN_PHASE_INPUT and up
-    assert kept_inputs == [2, 4, 8]
+    assert column_inputs == [2, 4]  # up to MAX_COLUMN_INPUT
+    assert kept_inputs == [8]
     centre = [m for m in fast.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) and m.kernel_size == (2, 2)
               and m.padding == (0, 0) and m.stride == ((1, 1) if isinstance(m, nn.Conv2d) else (2, 2))]  # fmt: skip
     assert {type(m) for m in centre} == {nn.Conv2d, nn.ConvTranspose2d}  # the innermost down and up
@@ -92,15 +100,17 @@ def test_a_generator_with_hints_gives_the_same_outputs_rewritten():
             assert (fast(*args) - net(*args)).abs().max() <= 1e-5
 
 
-def upsampling_input_sides(net: nn.Module, *example: torch.Tensor) -> tuple[list[int], list[int]]:
-    """The input sides of the PhaseUpsample layers (their phase convolutions) and of the 4x4 transposed
-    convolutions kept, sorted."""
-    phase, kept = [], []
+def upsampling_input_sides(net: nn.Module, *example: torch.Tensor) -> tuple[list[int], list[int], list[int]]:
+    """The input sides of the PhaseUpsample layers (their phase convolutions), of the ColumnUpsample
+    layers (their column convolutions) and of the 4x4 transposed convolutions kept, sorted."""
+    phase, column, kept = [], [], []
     for name, sizes in input_sizes(net, *example).items():
         (side, _), = sizes
         layer = net.get_submodule(name)
         if name.endswith(".phases"):
             phase.append(side)
+        elif name.endswith(".columns"):
+            column.append(side)
         elif isinstance(layer, nn.ConvTranspose2d) and layer.kernel_size == (4, 4):
             kept.append(side)
-    return sorted(phase), sorted(kept)
+    return sorted(phase), sorted(column), sorted(kept)

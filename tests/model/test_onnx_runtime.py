@@ -148,7 +148,7 @@ def test_a_translation_on_onnx_runtime_runs_no_torch_computation():
     assert torch_computation(translations) == set()
 
 
-def test_the_graph_interleaves_phases_by_a_fold_and_gives_eager_outputs_for_a_batch(tmp_path):
+def test_the_graph_folds_phases_and_columns_and_gives_eager_outputs_for_a_batch(tmp_path):
     import collections
 
     import onnx
@@ -157,8 +157,8 @@ def test_the_graph_interleaves_phases_by_a_fold_and_gives_eager_outputs_for_a_ba
     generator = UNetGenerator(GeneratorConfig(image_size=64, ngf=8, norm="instance")).eval()
     path = onnx_runtime.export_onnx(generator, tmp_path / "g.onnx")
     ops = collections.Counter(node.op_type for node in onnx.load(str(path)).graph.node)
-    assert ops["Col2Im"] == 2  # the layers on 16 and 32 px (model.onnx_layers.MIN_PHASE_INPUT)
-    assert ops["ConvTranspose"] == 4  # 1 px (centre taps), 2, 4 and 8 px: kept
+    assert ops["Col2Im"] == 4  # phases on 16 and 32 px (MIN_PHASE_INPUT), columns on 2 and 4 (MAX_COLUMN_INPUT)
+    assert ops["ConvTranspose"] == 2  # 1 px (centre taps) and 8 px: kept
     x = torch.rand(3, 3, 64, 64) * 2 - 1  # the batch axis stays free through the fold's reshapes
     fast = Translator(generator, device="cpu", runtime="onnx")
     eager = Translator(generator, device="cpu", runtime="torch")
