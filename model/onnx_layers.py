@@ -29,7 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 MIN_PHASE_INPUT = 16  # px: from here up the phase form paid in every layer profiled; below it, none did
-MAX_COLUMN_INPUT = 4  # px: up to here the column form paid; at 8 px it was slower than the layer as it is
+MAX_COLUMN_INPUT = 4  # px: up to here the column form paid; with it at 8 px too the network was no faster
 # The interleave puts the phase convolution's output at row t and block row a at output row
 # 2t + a - 1, which reads input rows t - 1 and t through these rows of the 4x4 transposed kernel.
 TAPS = {a: [2 + a, a] for a in (0, 1)}
