@@ -8,15 +8,15 @@ the input's zero border leaves taps unused. Three exact rewrites, chosen by the 
   convolution to the four output phases, at ONNX Runtime's convolution speed, then a fold of
   non-overlapping 2x2 blocks (ONNX's Col2Im op), which interleaves them: a copy, with no adds, in
   half the time of a one-hot grouped transposed convolution (the research script times both).
-- ColumnUpsample: the same layer over an input of 2 to 4 px, where its time goes to reading its
-  weights, becomes a 1x1 convolution to each output channel's 16 taps (the matrix product's
-  columns), then the fold that adds them into place: ONNX Runtime runs that convolution in about
-  half the time of the transposed convolution on the 2-px layer.
+- ColumnUpsample: the same layer over an input of at most 4 px a side (1x1 aside), where its
+  time goes to reading its weights, becomes a 1x1 convolution to each output channel's 16 taps
+  (the matrix product's columns), then the fold that adds them into place: ONNX Runtime reads the
+  weights faster in that convolution than in the transposed one.
 - centre_taps: a 4x4 stride-2 layer at the innermost level (Conv2d on a 2x2 input, ConvTranspose2d
   on a 1x1 input) uses only its kernel's centre 2x2; it becomes a 2x2 layer of those taps, which
   reads a quarter of the weights.
 
-At 8 px neither form beat the transposed convolution: it stays.
+In between (8 px in the shipped models) neither form beat the transposed convolution: it stays.
 `python -m research.live_canvas_costs network` times each layer in each form.
 """
 
@@ -29,7 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 MIN_PHASE_INPUT = 16  # px: from here up the phase form paid in every layer profiled; below it, none did
-MAX_COLUMN_INPUT = 4  # px: up to here the column form paid; with it at 8 px too the network was no faster
+MAX_COLUMN_INPUT = 4  # px: the 2-px layer gains clearly, the 4-px one evens out with its fold; 8 px: no gain
 # The interleave puts the phase convolution's output at row t and block row a at output row
 # 2t + a - 1, which reads input rows t - 1 and t through these rows of the 4x4 transposed kernel.
 TAPS = {a: [2 + a, a] for a in (0, 1)}
@@ -44,24 +44,28 @@ def is_4x4_stride_2(layer: nn.Module) -> bool:
 
 class FoldedUpsample(nn.Module):
     """ConvTranspose2d(4, 2, 1) as a convolution to blocks of the output, then a fold (ONNX's Col2Im)
-    with stride 2 and padding 1 that puts them in place. Built for inputs of one (height, width):
-    the export's Col2Im takes constant sizes. A subclass makes the blocks."""
+    with stride 2 and padding 1 that puts them in place, then the bias where the blocks do not carry
+    it. Built for inputs of one (height, width): the export's Col2Im takes constant sizes. A subclass
+    makes the blocks."""
 
     def __init__(self, layer: nn.ConvTranspose2d, size: tuple[int, int], kernel: int, blocks: int):
         super().__init__()
         self.input_size, self.out_channels = tuple(size), layer.out_channels
         self.kernel, self.blocks = kernel, blocks  # the fold's kernel side; blocks per channel
+        self.register_buffer("bias", None)
 
-    def fold(self, x: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
-        (h, w), cout, k = self.input_size, self.out_channels, self.kernel
-        y = F.fold(blocks.reshape(-1, cout * k * k, self.blocks), (2 * h, 2 * w), k, stride=2, padding=1)
-        # The exporter loses the shape after Col2Im, and an instance norm that follows needs the
-        # channel count: the reshape restores it.
-        return y.reshape(x.shape[0], cout, 2 * h, 2 * w)
+    def make_blocks(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
-    def check_size(self, x: torch.Tensor) -> None:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[2:]) != self.input_size:
             raise ValueError(f"this layer was built for {self.input_size} inputs, got {tuple(x.shape[2:])}")
+        (h, w), cout, k = self.input_size, self.out_channels, self.kernel
+        blocks = self.make_blocks(x).reshape(-1, cout * k * k, self.blocks)
+        # The exporter loses the shape after Col2Im, and an instance norm that follows needs the
+        # channel count: the reshape restores it.
+        y = F.fold(blocks, (2 * h, 2 * w), k, stride=2, padding=1).reshape(x.shape[0], cout, 2 * h, 2 * w)
+        return y if self.bias is None else y + self.bias
 
 
 class PhaseUpsample(FoldedUpsample):
@@ -81,9 +85,8 @@ class PhaseUpsample(FoldedUpsample):
             self.phases.bias.data = layer.bias.detach().repeat_interleave(4)  # each output pixel gets one block
         self.requires_grad_(False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.check_size(x)
-        return self.fold(x, self.phases(x))
+    def make_blocks(self, x: torch.Tensor) -> torch.Tensor:
+        return self.phases(x)
 
 
 class ColumnUpsample(FoldedUpsample):
@@ -98,13 +101,12 @@ class ColumnUpsample(FoldedUpsample):
         # Channel 16c + 4i + j: output channel c's tap (i, j), as the fold reads it.
         self.columns = nn.Conv2d(cin, 16 * cout, 1, bias=False)
         self.columns.weight.data = w.reshape(cin, 16 * cout).t().reshape(16 * cout, cin, 1, 1).contiguous()
-        self.register_buffer("bias", None if layer.bias is None else layer.bias.detach().reshape(1, cout, 1, 1).clone())
+        if layer.bias is not None:
+            self.bias = layer.bias.detach().reshape(1, cout, 1, 1).clone()
         self.requires_grad_(False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.check_size(x)
-        y = self.fold(x, self.columns(x))
-        return y if self.bias is None else y + self.bias
+    def make_blocks(self, x: torch.Tensor) -> torch.Tensor:
+        return self.columns(x)
 
 
 def centre_taps(layer: nn.Module) -> nn.Module:

@@ -101,7 +101,7 @@ class OneHotInterleave(PhaseUpsample):
     channel (no overlapping taps) rather than by a fold (ONNX's Col2Im)."""
 
     def forward(self, x):
-        return F.conv_transpose2d(self.phases(x), self.one_hot, stride=2, padding=1, groups=self.phases.out_channels // 4)
+        return F.conv_transpose2d(self.phases(x), self.one_hot, stride=2, padding=1, groups=self.out_channels)
 
 
 def interleaved_by_one_hot(net: nn.Module) -> nn.Module:
@@ -109,7 +109,7 @@ def interleaved_by_one_hot(net: nn.Module) -> nn.Module:
     for module in net.modules():
         if type(module) is PhaseUpsample:
             module.__class__ = OneHotInterleave
-            cout = module.phases.out_channels // 4
+            cout = module.out_channels
             module.register_buffer("one_hot", torch.eye(4).repeat(cout, 1).view(4 * cout, 1, 2, 2))
     return net
 
@@ -170,7 +170,18 @@ def operator_profile(path: Path, x: np.ndarray, threads: int, every_op: bool = F
             ms = next((t for node, t in by_node.items() if node.startswith(name)), None)
             if ms:
                 print(f"    {name}: {ms:.2f} ms, {macs / 1e6:.0f}M multiply-adds "
-                      f"({macs / ms / 1e6:.0f} billion a second), {weights_mb:.1f} MB of weights")
+                      f"({macs / ms / 1e6:.0f} billion a second), {weights_mb:.1f} MB of weights"
+                      + folded_layer_ms(by_node, name))
+
+
+def folded_layer_ms(by_node: dict[str, float], name: str) -> str:
+    """For the convolution of a phase or column layer (model.onnx_layers), the whole layer's time: its
+    nodes are named under the layer's module (the convolution, its reshapes, the fold, the bias),
+    all but the layout conversions ONNX Runtime adds, which are not."""
+    layer, _, form = name.rpartition("/")[0].rpartition("/")
+    if form not in ("phases", "columns"):
+        return ""
+    return f"; with its fold, {sum(t for node, t in by_node.items() if node.startswith(layer + '/')):.2f} ms"
 
 
 def convolution_sizes(path: Path) -> dict[str, tuple[int, float]]:

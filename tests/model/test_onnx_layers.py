@@ -6,8 +6,8 @@ import torch.nn as nn
 
 from model import GeneratorConfig, UNetGenerator
 from model.networks import inference_network
-from model.onnx_layers import (MAX_COLUMN_INPUT, MIN_PHASE_INPUT, ColumnUpsample, PhaseUpsample, for_onnx_runtime,
-                               input_sizes, rewritten_layer)
+from model.onnx_layers import (MAX_COLUMN_INPUT, MIN_PHASE_INPUT, ColumnUpsample, FoldedUpsample, PhaseUpsample,
+                               for_onnx_runtime, input_sizes, rewritten_layer)
 
 
 @pytest.mark.parametrize("form", [PhaseUpsample, ColumnUpsample])
@@ -48,7 +48,9 @@ def test_layers_are_rewritten_only_where_it_pays():
     assert isinstance(rewritten_layer(up, (MIN_PHASE_INPUT, MIN_PHASE_INPUT)), PhaseUpsample)
     assert isinstance(rewritten_layer(up, (2, 2)), ColumnUpsample)
     assert isinstance(rewritten_layer(up, (MAX_COLUMN_INPUT, MAX_COLUMN_INPUT)), ColumnUpsample)
+    assert isinstance(rewritten_layer(up, (1, MAX_COLUMN_INPUT)), ColumnUpsample)  # only 1x1 takes the centre taps
     assert rewritten_layer(up, (MAX_COLUMN_INPUT, 2 * MAX_COLUMN_INPUT)) is None  # the larger side decides
+    assert rewritten_layer(up, (2, 2), max_column_input=0) is None  # as the research script times it without
     assert rewritten_layer(nn.Conv2d(4, 4, 4, 2, 1), (4, 4)) is None  # every tap meets the input
     assert rewritten_layer(nn.Conv2d(4, 4, 3, 1, 1), (2, 2)) is None  # not a 4x4 stride-2 layer
     assert rewritten_layer(nn.ConvTranspose2d(4, 4, 4, 2, 1, output_padding=1), (32, 32)) is None
@@ -74,8 +76,10 @@ def test_a_layer_called_at_two_sizes_stays_as_it_is():
 def test_the_original_network_is_left_as_it_was():
     net = UNetGenerator(GeneratorConfig(image_size=32, ngf=4, norm="batch")).train()
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    for_onnx_runtime(net, torch.rand(2, 3, 32, 32))
-    assert PhaseUpsample not in [type(m) for m in net.modules()]
+    x = torch.rand(2, 3, 32, 32)
+    assert {type(m) for m in for_onnx_runtime(net, x).modules()} >= {PhaseUpsample, ColumnUpsample}
+    assert ColumnUpsample not in {type(m) for m in for_onnx_runtime(net, x, max_column_input=0).modules()}
+    assert not any(isinstance(m, FoldedUpsample) for m in net.modules())
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # batch statistics included
 
 
